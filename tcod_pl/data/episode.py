@@ -1,0 +1,89 @@
+"""A finished multi-turn episode: what rollouts produce and packing consumes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass
+class Turn:
+    """One agent turn: the user message it saw, what it answered, and what the environment said."""
+
+    observation: str
+    response: str
+    # Exactly the generated ids (and their behaviour log-probs); None for text-only turns
+    # (expert replay, demonstrations), which are tokenised from ``response``.
+    response_ids: list[int] | None = None
+    logprobs: list[float] | None = None
+    supervised: bool = True
+    reward: float = 0.0
+    score: float = 0.0
+    done: bool = False
+    valid: bool = True
+    action: str = ""
+
+
+@dataclass
+class Episode:
+    task: dict[str, Any]
+    turns: list[Turn] = field(default_factory=list)
+    system: str | None = None
+    success: bool = False
+    score: float = 0.0
+    failed: str | None = None  # an environment failure (crashed worker, timeout), with its reason
+    expert_prefix: int = 0  # B2F: number of replayed expert turns at the start
+
+    @property
+    def num_supervised(self) -> int:
+        return sum(t.supervised for t in self.turns)
+
+    @property
+    def rounds(self) -> int:
+        return len(self.turns)
+
+    @property
+    def invalid_rate(self) -> float:
+        acted = [t for t in self.turns if t.supervised or t.response_ids is not None]
+        return sum(not t.valid for t in acted) / len(acted) if acted else 0.0
+
+    def messages(self, upto: int | None = None, with_last_response: bool = True) -> list[dict[str, str]]:
+        """Chat messages of the first ``upto`` turns (all by default)."""
+        turns = self.turns if upto is None else self.turns[:upto]
+        msgs = [{"role": "system", "content": self.system}] if self.system else []
+        for i, turn in enumerate(turns):
+            msgs.append({"role": "user", "content": turn.observation})
+            if with_last_response or i < len(turns) - 1:
+                msgs.append({"role": "assistant", "content": turn.response})
+        return msgs
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Episode:
+        d = dict(d)
+        d["turns"] = [Turn(**t) for t in d.get("turns", [])]
+        return cls(**d)
+
+
+def save_episodes(episodes: Iterable[Episode], path: str | Path) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8") as f:
+        for ep in episodes:
+            f.write(json.dumps(ep.to_dict()) + "\n")
+
+
+def load_episodes(path: str | Path) -> list[Episode]:
+    return list(iter_episodes(path))
+
+
+def iter_episodes(path: str | Path) -> Iterator[Episode]:
+    with Path(path).open(encoding="utf-8") as f:
+        for line in f:
+            if line.strip():
+                yield Episode.from_dict(json.loads(line))

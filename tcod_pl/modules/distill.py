@@ -1,0 +1,166 @@
+"""On-policy distillation: a trainable student, a frozen teacher, a per-token KL loss."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+from tcod_pl.losses import DistillationLoss, SampledReverseKL
+from tcod_pl.models.loading import LoraOptions, check_same_vocabulary, load_causal_lm, load_tokenizer
+from tcod_pl.modules.base import CausalLMModule
+
+TEACHER_PREFIX = "teacher."
+
+
+class DistillationModule(CausalLMModule):
+    """Student learns from the teacher's per-token log-probs on the student's own turns.
+
+    The teacher is frozen (eval mode, no grad, not in the optimizer) and is not written into
+    checkpoints: a checkpoint holds the student and the training state; the teacher is reloaded
+    from ``teacher``.
+    """
+
+    def __init__(
+        self,
+        student: str,
+        teacher: str,
+        loss: DistillationLoss | None = None,
+        teacher_temperature: float = 1.0,
+        support_threshold: float = 0.01,
+        lora: LoraOptions | None = None,
+        learning_rate: float = 1e-6,
+        weight_decay: float = 0.01,
+        warmup_steps: int = 0,
+        lr_schedule: str = "constant",
+        dtype: str = "float32",
+        trust_remote_code: bool = False,
+        gradient_checkpointing: bool = False,
+    ):
+        super().__init__(
+            student,
+            lora=lora,
+            learning_rate=learning_rate,
+            weight_decay=weight_decay,
+            warmup_steps=warmup_steps,
+            lr_schedule=lr_schedule,
+            dtype=dtype,
+            trust_remote_code=trust_remote_code,
+            gradient_checkpointing=gradient_checkpointing,
+            role="student",
+        )
+        if teacher_temperature <= 0:
+            raise ValueError(f"teacher_temperature must be > 0, got {teacher_temperature}")
+        self.save_hyperparameters(ignore=["loss", "lora"])
+        check_same_vocabulary(
+            self.tokenizer, load_tokenizer(teacher, "teacher", trust_remote_code), student, teacher
+        )
+        self.teacher = load_causal_lm(teacher, "teacher", dtype, trust_remote_code)
+        self.teacher.eval().requires_grad_(False)
+        self.loss_fn = loss if loss is not None else SampledReverseKL()
+        self.teacher_temperature = teacher_temperature
+        self.support_threshold = support_threshold
+
+    # The trainer switches every submodule to train mode each epoch; the teacher stays in eval.
+    def train(self, mode: bool = True) -> DistillationModule:
+        super().train(mode)
+        self.teacher.eval()
+        return self
+
+    # ----- checkpoints hold the student only ------------------------------------------------------
+    def state_dict(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        sd = super().state_dict(*args, **kwargs)
+        prefix = kwargs.get("prefix", "") + TEACHER_PREFIX
+        for key in [k for k in sd if k.startswith(prefix)]:
+            del sd[key]
+        return sd
+
+    def load_state_dict(
+        self, state_dict: Mapping[str, Any], strict: bool = True, assign: bool = False
+    ) -> Any:
+        result = super().load_state_dict(state_dict, strict=False, assign=assign)
+        missing = [k for k in result.missing_keys if not k.startswith(TEACHER_PREFIX)]
+        if strict and (missing or result.unexpected_keys):
+            raise RuntimeError(
+                f"Checkpoint does not match the student: missing {missing[:5]}, unexpected {result.unexpected_keys[:5]}"
+            )
+        return result
+
+    # ----- scoring ----------------------------------------------------------------------------------
+    def score(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        select, targets = self.supervised_positions(batch)
+        student_logits = self.logits_at(self.student, batch, select)
+        with torch.no_grad():
+            teacher_logits = self.logits_at(self.teacher, batch, select) / self.teacher_temperature
+        vocab = min(student_logits.shape[-1], teacher_logits.shape[-1])
+        student_logits, teacher_logits = student_logits[:, :vocab], teacher_logits[:, :vocab]
+        episode, turn, group = self.token_groups(batch, select)
+        behaviour = batch["behaviour_logprobs"][:, 1:][select]
+        loss = self.loss_fn(student_logits, teacher_logits, targets, group, behaviour)
+        with torch.no_grad():
+            lp_s = F.log_softmax(student_logits, -1).gather(-1, targets[:, None]).squeeze(-1)
+            lp_t = F.log_softmax(teacher_logits, -1).gather(-1, targets[:, None]).squeeze(-1)
+        return {"loss": loss, "lp_s": lp_s, "lp_t": lp_t, "episode": episode, "turn": turn, "group": group}
+
+    def kl_stats(self, scored: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """Per-turn KL (sum over a turn's tokens of log pS - log pT), trajectory KL, teacher support."""
+        kl_tok = scored["lp_s"] - scored["lp_t"]
+        low = (scored["lp_t"].exp() < self.support_threshold).float()
+        groups, inverse = torch.unique(scored["group"], return_inverse=True)
+        n = groups.numel()
+        turn_kl = torch.zeros(n, device=kl_tok.device).index_add(0, inverse, kl_tok)
+        turn_of = groups % 100_000
+        episode_of = groups // 100_000
+        max_turn = int(turn_of.max()) + 1 if n else 0
+        by_turn_kl = torch.zeros(max_turn, device=kl_tok.device).index_add(0, turn_of, turn_kl)
+        by_turn_n = torch.zeros(max_turn, device=kl_tok.device).index_add(
+            0, turn_of, torch.ones_like(turn_kl)
+        )
+        low_by_turn = torch.zeros(max_turn, device=kl_tok.device).index_add(0, scored["turn"], low)
+        tok_by_turn = torch.zeros(max_turn, device=kl_tok.device).index_add(
+            0, scored["turn"], torch.ones_like(low)
+        )
+        episodes, ep_inverse = torch.unique(episode_of, return_inverse=True)
+        traj_kl = torch.zeros(episodes.numel(), device=kl_tok.device).index_add(0, ep_inverse, turn_kl)
+        return {
+            "turn_kl": turn_kl,
+            "traj_kl": traj_kl,
+            "kl_by_turn_sum": by_turn_kl,
+            "kl_by_turn_count": by_turn_n,
+            "low_support_by_turn_sum": low_by_turn,
+            "tokens_by_turn": tok_by_turn,
+            "low_support": low.mean() if low.numel() else low.sum(),
+        }
+
+    def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> dict[str, Any]:
+        scored = self.score(batch)
+        stats = self.kl_stats(scored)
+        n_tok = int(scored["lp_s"].numel())
+        n_ep = max(1, int(stats["traj_kl"].numel()))
+        self.log("train/loss", scored["loss"], prog_bar=True, batch_size=max(1, n_tok))
+        if n_tok:
+            self.log("train/traj_kl", stats["traj_kl"].mean(), prog_bar=True, batch_size=n_ep)
+            self.log("train/turn_kl", stats["turn_kl"].mean(), batch_size=max(1, stats["turn_kl"].numel()))
+            self.log("train/token_kl", (scored["lp_s"] - scored["lp_t"]).mean(), batch_size=n_tok)
+            self.log("train/teacher_low_support", stats["low_support"], batch_size=n_tok)
+        self.log("train/supervised_tokens", float(n_tok), reduce_fx="sum", batch_size=1)
+        return {"loss": scored["loss"], **{k: v.detach() for k, v in stats.items()}}
+
+    def _eval_step(self, stage: str, batch: dict[str, torch.Tensor]) -> None:
+        self.update_outcomes(stage, batch)
+        if not batch["loss_mask"].any():
+            return
+        scored = self.score(batch)
+        stats = self.kl_stats(scored)
+        self.log(f"{stage}/traj_kl", stats["traj_kl"].mean(), batch_size=max(1, stats["traj_kl"].numel()))
+        self.log(
+            f"{stage}/teacher_low_support", stats["low_support"], batch_size=max(1, scored["lp_s"].numel())
+        )
+
+    def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
+        self._eval_step("val", batch)
+
+    def test_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
+        self._eval_step("test", batch)

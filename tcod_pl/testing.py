@@ -1,0 +1,48 @@
+"""Small, deterministic models and episodes for tests and benchmarks (no downloads)."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+from tcod_pl.data.episode import Episode, Turn
+from tcod_pl.models.tiny import build_tokenizer, save_tiny
+
+WORDS = (
+    "kitchen hallway door open close look around go to focus on apple orange table chair "
+    "substance called air water thermometer stove freezer living thing animal plant red blue box "
+    "inventory pick up move put in the a you see this room is called also that"
+).split()
+
+
+def synthetic_text(rng: random.Random, n_words: int) -> str:
+    return " ".join(rng.choice(WORDS) for _ in range(n_words)).capitalize() + "."
+
+
+def synthetic_episode(
+    rng: random.Random, turns: int, obs_words: int = 40, act_words: int = 4, think: bool = False
+) -> Episode:
+    """An episode shaped like ScienceWorld's: long observations, short tagged actions."""
+    ep = Episode(task={"env": "synthetic", "name": "demo"}, system="You are an agent in a text world.")
+    for _ in range(turns):
+        action = " ".join(rng.choice(WORDS) for _ in range(act_words))
+        prefix = f"<think>{synthetic_text(rng, 6)}</think>" if think else ""
+        ep.turns.append(
+            Turn(observation=synthetic_text(rng, obs_words), response=f"{prefix}<action>{action}</action>")
+        )
+    return ep
+
+
+def tiny_corpus() -> list[str]:
+    return [" ".join(WORDS), *(w.capitalize() for w in WORDS), "You are an agent in a text world."]
+
+
+def make_tiny_models(root: str | Path, sizes: dict[str, str] | None = None, seed: int = 0) -> dict[str, Path]:
+    """Save one tokenizer with several random Qwen2 models, e.g. {"teacher": "micro", "student": "nano"}."""
+    sizes = sizes or {"teacher": "micro", "student": "nano"}
+    tokenizer = build_tokenizer(tiny_corpus())
+    root = Path(root)
+    return {
+        name: save_tiny(root / name, tokenizer, size, seed + i)
+        for i, (name, size) in enumerate(sizes.items())
+    }

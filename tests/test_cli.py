@@ -1,0 +1,86 @@
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tcod_pl.cli import main
+
+
+def write_config(tmp_path: Path, tiny_models, episodes_file, **overrides) -> Path:
+    cfg = {
+        "model": {
+            "class_path": "tcod_pl.modules.distill.DistillationModule",
+            "init_args": {
+                "student": str(tiny_models["student"]),
+                "teacher": str(tiny_models["teacher"]),
+                "loss": {"class_path": "tcod_pl.losses.GeneralizedJSD", "init_args": {"beta": 0.5}},
+            },
+        },
+        "data": {
+            "class_path": "tcod_pl.data.episode_datamodule.EpisodeDataModule",
+            "init_args": {"train_file": str(episodes_file), "val_file": str(episodes_file), "batch_size": 3},
+        },
+        "trainer": {
+            "accelerator": "cpu",
+            "max_epochs": 3,
+            "log_every_n_steps": 1,
+            "logger": {
+                "class_path": "lightning.pytorch.loggers.TensorBoardLogger",
+                "init_args": {"save_dir": str(tmp_path / "runs"), "name": "cli"},
+            },
+            "callbacks": [{"class_path": "lightning.pytorch.callbacks.LearningRateMonitor"}],
+        },
+    }
+    cfg.update(overrides)
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    return path
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "tcod_pl.cli", *args], capture_output=True, text=True, timeout=600
+    )
+
+
+def test_fit_through_the_cli_writes_tensorboard_and_config(tiny_models, episodes_file, tmp_path):
+    config = write_config(tmp_path, tiny_models, episodes_file)
+    main(["fit", "--config", str(config), "--trainer.max_epochs", "1"])
+    run_dir = tmp_path / "runs" / "cli" / "version_0"
+    assert list(run_dir.glob("events.out.tfevents.*"))
+    assert (run_dir / "config.yaml").is_file() and "GeneralizedJSD" in (run_dir / "config.yaml").read_text()
+    assert list((run_dir / "checkpoints").glob("*.ckpt"))
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    acc = EventAccumulator(str(run_dir))
+    acc.Reload()
+    assert {"train/loss", "train/traj_kl"} <= set(acc.Tags()["scalars"])
+
+
+def test_print_config_shows_all_sections(tiny_models, episodes_file, tmp_path):
+    config = write_config(tmp_path, tiny_models, episodes_file)
+    out = run_cli("fit", "--config", str(config), "--print_config")
+    assert out.returncode == 0, out.stderr
+    printed = yaml.safe_load(out.stdout)
+    assert {"model", "data", "trainer", "seed_everything"} <= set(printed)
+    assert printed["trainer"]["callbacks"][0]["class_path"].endswith("LearningRateMonitor")
+    assert printed["model"]["init_args"]["loss"]["init_args"]["beta"] == 0.5
+
+
+def test_unknown_config_key_is_a_clear_error(tiny_models, episodes_file, tmp_path):
+    config = write_config(tmp_path, tiny_models, episodes_file)
+    out = run_cli("fit", "--config", str(config), "--model.init_args.studnet", "x")
+    assert out.returncode != 0
+    assert "studnet" in out.stderr
+
+
+@pytest.mark.parametrize("which", ["teacher", "student"])
+def test_missing_model_path_is_one_line(tiny_models, episodes_file, tmp_path, which):
+    config = write_config(tmp_path, tiny_models, episodes_file)
+    out = run_cli("fit", "--config", str(config), f"--model.init_args.{which}", str(tmp_path / "missing"))
+    assert out.returncode == 2
+    lines = [ln for ln in out.stderr.splitlines() if ln.startswith("error:")]
+    assert len(lines) == 1 and f"{which} model path" in lines[0] and "does not exist" in lines[0]
+    assert "Traceback" not in out.stderr

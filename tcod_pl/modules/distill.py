@@ -146,6 +146,10 @@ class DistillationModule(CausalLMModule):
             self.log("train/token_kl", (scored["lp_s"] - scored["lp_t"]).mean(), batch_size=n_tok)
             self.log("train/teacher_low_support", stats["low_support"], batch_size=n_tok)
         self.log("train/supervised_tokens", float(n_tok), reduce_fx="sum", batch_size=1)
+        if "outcome_success" in batch and batch["episode_first"].any():
+            first = batch["episode_first"]
+            for key in ("success", "score", "rounds"):
+                self.log(f"train/{key}", batch[f"outcome_{key}"][first].mean(), batch_size=int(first.sum()))
         return {"loss": scored["loss"], **{k: v.detach() for k, v in stats.items()}}
 
     def _eval_step(self, stage: str, batch: dict[str, torch.Tensor]) -> None:

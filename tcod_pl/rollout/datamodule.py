@@ -1,0 +1,251 @@
+"""Online rollouts with the current student every epoch (one epoch = one training step)."""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Iterator
+
+import lightning.pytorch as pl
+import torch
+from torch.utils.data import DataLoader, IterableDataset
+from tqdm.auto import tqdm
+
+from tcod_pl.data.episode import Episode
+from tcod_pl.data.packing import ChatPacker, PackedSample, collate
+from tcod_pl.envs.base import EnvConfig, TaskSpec
+from tcod_pl.envs.pool import EnvPool
+from tcod_pl.errors import ConfigError
+from tcod_pl.rollout.policy import HFPolicy, Policy
+from tcod_pl.rollout.prompting import AgentPrompt
+from tcod_pl.rollout.runner import DepthRule, RolloutRunner
+
+log = logging.getLogger(__name__)
+
+
+class _Rollouts(IterableDataset):
+    """Rolls out when iterated, i.e. after ``on_train_epoch_start`` has set this step's depth."""
+
+    def __init__(self, datamodule: RolloutDataModule, stage: str):
+        self.datamodule, self.stage = datamodule, stage
+
+    def __iter__(self) -> Iterator[dict[str, torch.Tensor]]:
+        yield from self.datamodule.rollout_batches(self.stage)
+
+
+class RolloutDataModule(pl.LightningDataModule):
+    """Serves packed batches of fresh episodes from ``env`` played by the LightningModule's student.
+
+    The LightningModule must expose ``student`` (a causal LM) and ``tokenizer``. The curriculum
+    drives :meth:`set_curriculum`; without it every training episode is full depth (vanilla OPD).
+    Evaluation (``val``/``test``) always plays full episodes from the initial state on a fixed panel.
+    """
+
+    def __init__(
+        self,
+        env: EnvConfig,
+        episodes_per_step: int = 16,
+        batch_size: int | None = None,
+        max_turns: int = 30,
+        train_split: str = "train",
+        val_split: str = "dev",
+        test_split: str = "test",
+        val_episodes: int = 32,
+        test_episodes: int | None = None,
+        temperature: float = 1.0,
+        eval_temperature: float = 0.4,
+        top_p: float = 1.0,
+        num_env_workers: int = 2,
+        step_timeout: float = 120.0,
+        policy: Policy | None = None,
+        prompt: AgentPrompt | None = None,
+        packing: str = "auto",
+        max_length: int | None = None,
+        seed: int = 0,
+        progress: bool = True,
+    ):
+        super().__init__()
+        if episodes_per_step < 1:
+            raise ConfigError(f"data.episodes_per_step must be >= 1, got {episodes_per_step}")
+        if max_turns < 1:
+            raise ConfigError(f"data.max_turns must be >= 1, got {max_turns}")
+        if batch_size is not None and batch_size < 1:
+            raise ConfigError(f"data.batch_size must be >= 1 episodes (or null for all), got {batch_size}")
+        self.env = env
+        self.episodes_per_step = episodes_per_step
+        self.batch_size = batch_size
+        self.max_turns = max_turns
+        self.splits = {"train": train_split, "val": val_split, "test": test_split}
+        self.eval_episodes = {"val": val_episodes, "test": test_episodes}
+        self.temperature = temperature
+        self.eval_temperature = eval_temperature
+        self.top_p = top_p
+        self.num_env_workers = num_env_workers
+        self.step_timeout = step_timeout
+        self.policy = policy if policy is not None else HFPolicy()
+        self.prompt = prompt if prompt is not None else AgentPrompt()
+        self.packing = packing
+        self.max_length = max_length
+        self.seed = seed
+        self.progress = progress
+        self.mode = "full"
+        self.depth: int | None = None
+        self.depth_history: list[dict] = []
+        self.last_episodes: dict[str, list[Episode]] = {}
+        self._tasks: dict[str, list[TaskSpec]] = {}
+        self._experts: dict[TaskSpec, list[str] | None] = {}
+        self._pool: EnvPool | None = None
+        self._packer: ChatPacker | None = None
+
+    # ----- curriculum API ---------------------------------------------------------------------------
+    def set_curriculum(self, depth: int | None, mode: str = "f2b") -> None:
+        """Depth for the next training rollouts: F2B truncation, B2F replay rule, or None = full."""
+        if depth is None:
+            self.mode, self.depth = "full", None
+            return
+        DepthRule(mode, depth, self.max_turns)  # validates
+        self.mode, self.depth = mode, depth
+
+    # ----- Lightning hooks -------------------------------------------------------------------------------
+    def setup(self, stage: str) -> None:
+        for split in self.splits.values():
+            if split not in self._tasks:
+                self._tasks[split] = self.env.tasks(split)
+
+    def teardown(self, stage: str) -> None:
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
+
+    def train_dataloader(self) -> DataLoader:
+        return DataLoader(_Rollouts(self, "train"), batch_size=None)
+
+    def val_dataloader(self) -> DataLoader:
+        return DataLoader(_Rollouts(self, "val"), batch_size=None)
+
+    def test_dataloader(self) -> DataLoader:
+        return DataLoader(_Rollouts(self, "test"), batch_size=None)
+
+    def state_dict(self) -> dict:
+        return {"depth_history": self.depth_history, "mode": self.mode, "depth": self.depth}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.depth_history = list(state.get("depth_history", []))
+        self.mode, self.depth = state.get("mode", "full"), state.get("depth")
+
+    # ----- rollouts -----------------------------------------------------------------------------------
+    def rollout_batches(self, stage: str) -> Iterator[dict[str, torch.Tensor]]:
+        episodes = self.rollout(stage)
+        samples = self.packer.pack_many(episodes, with_outcome=True)
+        yield from self._batches(samples, len(episodes))
+
+    def rollout(self, stage: str) -> list[Episode]:
+        """Play this stage's episodes with the current student and return them."""
+        module = self.trainer.lightning_module
+        self.policy.bind(module.student, module.tokenizer)
+        if stage == "train":
+            tasks = self.train_tasks(self.trainer.current_epoch)
+            rule = DepthRule(self.mode, self.depth, self.max_turns)
+            temperature = self.temperature
+        else:
+            tasks = self.eval_tasks(stage)
+            rule = DepthRule("full", None, self.max_turns)
+            temperature = self.eval_temperature
+        experts = self.experts(tasks) if rule.mode == "b2f" else None
+        bar = tqdm(
+            total=len(tasks),
+            desc=f"rollout {stage}" + (f" step {self.trainer.current_epoch + 1}" if stage == "train" else ""),
+            leave=False,
+            disable=not self.progress or self.trainer.global_rank != 0,
+            unit="ep",
+        )
+        with bar:
+            episodes = self.runner().run(tasks, rule, temperature, self.top_p, experts, bar.update)
+        failed = [e.failed for e in episodes if e.failed]
+        if failed:
+            log.warning(
+                "%d/%d %s episodes hit an environment failure: %s",
+                len(failed),
+                len(episodes),
+                stage,
+                failed[0],
+            )
+        if stage == "train":
+            self._record(rule, episodes)
+        self.last_episodes[stage] = episodes
+        return episodes
+
+    def train_tasks(self, epoch: int) -> list[TaskSpec]:
+        """This rank's tasks for training step ``epoch + 1``: a fixed function of (seed, epoch, rank)."""
+        pool = self._tasks[self.splits["train"]]
+        if not pool:
+            raise ConfigError(f"the '{self.splits['train']}' split of {self.env!r} has no tasks")
+        rng = random.Random(f"{self.seed}:{epoch}:{self.trainer.global_rank}")
+        if len(pool) >= self.episodes_per_step:
+            return rng.sample(pool, self.episodes_per_step)
+        return [rng.choice(pool) for _ in range(self.episodes_per_step)]
+
+    def eval_tasks(self, stage: str) -> list[TaskSpec]:
+        """A deterministic panel that cycles through task types, sharded over ranks."""
+        tasks = self._tasks[self.splits[stage]]
+        by_name: dict[str, list[TaskSpec]] = {}
+        for t in tasks:
+            by_name.setdefault(t.name, []).append(t)
+        interleaved = [t for group in _zip_longest(list(by_name.values())) for t in group]
+        limit = self.eval_episodes[stage]
+        panel = interleaved if limit is None else interleaved[:limit]
+        return panel[self.trainer.global_rank :: self.trainer.world_size]
+
+    def experts(self, tasks: list[TaskSpec]) -> list[list[str] | None]:
+        missing = list(dict.fromkeys(t for t in tasks if t not in self._experts))
+        if missing:
+            for task, actions in zip(missing, self.pool.expert_actions(missing)):
+                self._experts[task] = actions
+        return [self._experts[t] for t in tasks]
+
+    # ----- plumbing ---------------------------------------------------------------------------------
+    @property
+    def pool(self) -> EnvPool:
+        if self._pool is None:
+            self._pool = EnvPool(self.env, self.num_env_workers, step_timeout=self.step_timeout)
+        return self._pool
+
+    @property
+    def packer(self) -> ChatPacker:
+        if self._packer is None:
+            self._packer = ChatPacker(self.trainer.lightning_module.tokenizer, self.max_length, self.packing)
+        return self._packer
+
+    def runner(self) -> RolloutRunner:
+        return RolloutRunner(self.pool, self.policy, self.packer, self.prompt)
+
+    def _batches(self, samples: list[PackedSample], n_episodes: int) -> Iterator[dict[str, torch.Tensor]]:
+        per_batch = self.batch_size or max(1, n_episodes)
+        pad = self.packer.tokenizer.pad_token_id
+        chunk: list[PackedSample] = []
+        for s in samples:
+            if chunk and s.episode // per_batch != chunk[0].episode // per_batch:
+                yield collate(chunk, pad)
+                chunk = []
+            chunk.append(s)
+        if chunk:
+            yield collate(chunk, pad)
+
+    def _record(self, rule: DepthRule, episodes: list[Episode]) -> None:
+        n = max(1, len(episodes))
+        self.depth_history.append(
+            {
+                "epoch": self.trainer.current_epoch,
+                "step": self.trainer.current_epoch + 1,
+                "depth": rule.depth,
+                "mode": rule.mode,
+                "episodes": len(episodes),
+                "mean_student_turns": sum(e.num_supervised for e in episodes) / n,
+                "mean_replayed": sum(e.expert_prefix for e in episodes) / n,
+            }
+        )
+
+
+def _zip_longest(groups: list[list[TaskSpec]]) -> Iterator[list[TaskSpec]]:
+    for i in range(max((len(g) for g in groups), default=0)):
+        yield [g[i] for g in groups if i < len(g)]

@@ -1,0 +1,165 @@
+"""Expert trajectories (ScienceWorld gold paths, ALFWorld expert plans) as chats, for SFT."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Sequence
+from functools import partial
+from pathlib import Path
+
+import lightning.pytorch as pl
+from torch.utils.data import DataLoader
+from tqdm.auto import tqdm
+
+from tcod_pl.data.episode import Episode, load_episodes, save_episodes
+from tcod_pl.data.packing import ChatPacker, PackedSample, collate
+from tcod_pl.envs.base import EnvConfig, TaskSpec
+from tcod_pl.envs.pool import EnvPool
+from tcod_pl.errors import ConfigError
+from tcod_pl.rollout.policy import Generation, Policy
+from tcod_pl.rollout.prompting import AgentPrompt
+from tcod_pl.rollout.runner import DepthRule, RolloutRunner
+
+log = logging.getLogger(__name__)
+
+
+class _NoPolicy(Policy):
+    def generate(
+        self, prompts: Sequence[list[int]], temperature: float, top_p: float = 1.0
+    ) -> list[Generation]:
+        raise RuntimeError("expert collection never asks a policy to act")
+
+
+def collect_expert_episodes(
+    env: EnvConfig,
+    tasks: list[TaskSpec],
+    packer: ChatPacker,
+    prompt: AgentPrompt,
+    num_workers: int = 2,
+    max_turns: int = 100,
+    progress: bool = True,
+) -> list[Episode]:
+    """Replay each task's expert actions in the real environment and record the chat."""
+    with EnvPool(env, num_workers) as pool:
+        bar = tqdm(total=len(tasks), desc="expert actions", unit="task", disable=not progress)
+        experts = []
+        for start in range(0, len(tasks), 32):
+            batch = tasks[start : start + 32]
+            experts += pool.expert_actions(batch)
+            bar.update(len(batch))
+        bar.close()
+        keep = [(t, e) for t, e in zip(tasks, experts) if e]
+        if len(keep) < len(tasks):
+            log.warning(
+                "%d of %d tasks have no expert trajectory; skipped", len(tasks) - len(keep), len(tasks)
+            )
+        runner = RolloutRunner(pool, _NoPolicy(), packer, prompt)
+        with tqdm(total=len(keep), desc="expert episodes", unit="ep", disable=not progress) as bar:
+            episodes = runner.run(
+                [t for t, _ in keep],
+                DepthRule("expert", None, max_turns),
+                experts=[e for _, e in keep],
+                progress=bar.update,
+            )
+    return [e for e in episodes if not e.failed]
+
+
+class ExpertDataModule(pl.LightningDataModule):
+    """Expert episodes of ``env``'s train / val splits, collected once and cached as JSONL."""
+
+    def __init__(
+        self,
+        env: EnvConfig,
+        train_split: str = "train",
+        val_split: str | None = "dev",
+        max_train_episodes: int | None = None,
+        max_val_episodes: int | None = 64,
+        batch_size: int = 8,
+        cache_dir: str = "artifacts/expert_cache",
+        prompt: AgentPrompt | None = None,
+        packing: str = "auto",
+        max_length: int | None = None,
+        max_turns: int = 100,
+        num_env_workers: int = 2,
+        progress: bool = True,
+    ):
+        super().__init__()
+        if batch_size < 1:
+            raise ConfigError(f"data.batch_size must be >= 1, got {batch_size}")
+        self.env = env
+        self.splits = {"train": train_split, "val": val_split}
+        self.limits = {"train": max_train_episodes, "val": max_val_episodes}
+        self.batch_size = batch_size
+        self.cache_dir = Path(cache_dir)
+        self.prompt = prompt if prompt is not None else AgentPrompt()
+        self.packing = packing
+        self.max_length = max_length
+        self.max_turns = max_turns
+        self.num_env_workers = num_env_workers
+        self.progress = progress
+        self.samples: dict[str, list[PackedSample]] = {}
+
+    def cache_path(self, stage: str) -> Path:
+        key = repr(
+            (repr(self.env), self.splits[stage], self.limits[stage], self.prompt.system, self.prompt.hints)
+        )
+        digest = hashlib.sha256(key.encode()).hexdigest()[:12]
+        return self.cache_dir / f"{self.env.name}-{self.splits[stage]}-{digest}.jsonl"
+
+    def episodes(self, stage: str, packer: ChatPacker) -> list[Episode]:
+        path = self.cache_path(stage)
+        if path.is_file():
+            return load_episodes(path)
+        tasks = self.env.tasks(self.splits[stage])
+        limit = self.limits[stage]
+        tasks = tasks if limit is None else _spread(tasks, limit)
+        episodes = collect_expert_episodes(
+            self.env, tasks, packer, self.prompt, self.num_env_workers, self.max_turns, self.progress
+        )
+        save_episodes(episodes, path)
+        log.info("cached %d expert episodes at %s", len(episodes), path)
+        return episodes
+
+    def prepare_data(self) -> None:
+        """Collect on one process; ranks then read the cache."""
+        for stage, split in self.splits.items():
+            if split is not None and not self.cache_path(stage).is_file():
+                self.episodes(stage, self._packer())
+
+    def setup(self, stage: str) -> None:
+        packer = self._packer()
+        self.pad_id = packer.tokenizer.pad_token_id
+        for name, split in self.splits.items():
+            if split is not None and name not in self.samples:
+                self.samples[name] = packer.pack_many(self.episodes(name, packer))
+
+    def _packer(self) -> ChatPacker:
+        return ChatPacker(self.trainer.lightning_module.tokenizer, self.max_length, self.packing)
+
+    def _loader(self, name: str, shuffle: bool) -> DataLoader:
+        return DataLoader(
+            self.samples[name],
+            batch_size=self.batch_size,
+            shuffle=shuffle,
+            collate_fn=partial(collate, pad_id=self.pad_id),
+        )
+
+    def train_dataloader(self) -> DataLoader:
+        return self._loader("train", True)
+
+    def val_dataloader(self) -> DataLoader | list:
+        return self._loader("val", False) if "val" in self.samples else []
+
+
+def _spread(tasks: list[TaskSpec], limit: int) -> list[TaskSpec]:
+    """``limit`` tasks spread evenly over task names (round robin), deterministic."""
+    by_name: dict[str, list[TaskSpec]] = {}
+    for t in tasks:
+        by_name.setdefault(t.name, []).append(t)
+    out: list[TaskSpec] = []
+    i = 0
+    while len(out) < limit and any(i < len(g) for g in by_name.values()):
+        out += [g[i] for g in by_name.values() if i < len(g)]
+        i += 1
+    return out[:limit]

@@ -1,0 +1,198 @@
+"""Multi-turn episodes across an EnvPool, with batched generation across the active episodes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from tcod_pl.data.episode import Episode, Turn
+from tcod_pl.data.packing import ChatPacker
+from tcod_pl.envs.base import ResetResult, StepResult, TaskSpec
+from tcod_pl.envs.pool import EnvFailure, EnvPool
+from tcod_pl.rollout.policy import Policy
+from tcod_pl.rollout.prompting import AgentPrompt, parse_action
+
+MODES = ("full", "f2b", "b2f", "expert")
+
+
+@dataclass
+class DepthRule:
+    """How deep an episode goes.
+
+    ``full``: the student acts until done or ``max_turns`` (vanilla OPD, evaluation).
+    ``f2b``: the episode is cut after ``depth`` student turns.
+    ``b2f``: the first max(0, L - depth) expert actions are replayed (context, no loss), then the
+    student acts until done or ``max_turns`` total turns; no expert -> ``full``.
+    ``expert``: every action is the expert's (behaviour cloning data).
+    """
+
+    mode: str = "full"
+    depth: int | None = None
+    max_turns: int = 30
+
+    def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise ValueError(f"rollout mode must be one of {MODES}, got {self.mode!r}")
+        if self.mode in ("f2b", "b2f") and (self.depth is None or self.depth < 1):
+            raise ValueError(f"mode {self.mode!r} needs depth >= 1, got {self.depth}")
+        if self.max_turns < 1:
+            raise ValueError(f"max_turns must be >= 1, got {self.max_turns}")
+
+    def replay_length(self, expert_len: int | None) -> int:
+        if self.mode == "expert":
+            return expert_len or 0
+        if self.mode != "b2f" or expert_len is None:
+            return 0
+        return min(max(0, expert_len - self.depth), self.max_turns)
+
+    def student_budget(self, replayed: int) -> int:
+        if self.mode == "f2b":
+            return min(self.depth, self.max_turns)
+        if self.mode == "expert":
+            return 0
+        return self.max_turns - replayed
+
+
+@dataclass
+class _Slot:
+    task: TaskSpec
+    episode: Episode
+    replay: list[str]
+    budget: int
+    message: str = ""  # the user message the next turn answers
+    observation: str = ""
+    student_turns: int = 0
+    done: bool = False
+    hints: str = ""
+
+
+class RolloutRunner:
+    """Runs episodes; the environment and the policy never see each other."""
+
+    def __init__(
+        self,
+        pool: EnvPool,
+        policy: Policy,
+        packer: ChatPacker,
+        prompt: AgentPrompt,
+    ):
+        self.pool = pool
+        self.policy = policy
+        self.packer = packer
+        self.prompt = prompt
+
+    def run(
+        self,
+        tasks: Sequence[TaskSpec],
+        rule: DepthRule,
+        temperature: float = 1.0,
+        top_p: float = 1.0,
+        experts: Sequence[list[str] | None] | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> list[Episode]:
+        """One episode per task, in task order. ``experts[i]`` is task i's expert actions (B2F, expert)."""
+        experts = list(experts) if experts is not None else [None] * len(tasks)
+        finished: dict[int, Episode] = {}
+        slots: dict[int, tuple[int, _Slot]] = {}  # worker -> (task index, slot)
+        queue = list(range(len(tasks)))
+        while queue or slots:
+            self._fill(slots, queue, tasks, experts, rule, finished, progress)
+            if not slots:
+                continue
+            workers = sorted(slots)
+            actions: dict[int, tuple[str, Turn]] = {}
+            replaying = [w for w in workers if slots[w][1].replay]
+            acting = [w for w in workers if not slots[w][1].replay]
+            for w in replaying:
+                slot = slots[w][1]
+                action = slot.replay.pop(0)
+                # Demonstrations are the training signal; B2F replays are context only.
+                turn = Turn(slot.message, self.prompt.format_action(action), supervised=rule.mode == "expert")
+                actions[w] = (action, turn)
+            if acting:
+                prompts = [self.packer.prompt_ids(slots[w][1].episode, slots[w][1].message) for w in acting]
+                for w, gen in zip(acting, self.policy.generate(prompts, temperature, top_p)):
+                    slot = slots[w][1]
+                    action, _ = parse_action(gen.text)
+                    turn = Turn(slot.message, gen.text, gen.token_ids, gen.logprobs, supervised=True)
+                    slot.student_turns += 1
+                    actions[w] = (action, turn)
+            results = self.pool.step([(w, actions[w][0]) for w in workers])
+            for w, result in zip(workers, results):
+                index, slot = slots[w]
+                action, turn = actions[w]
+                turn.action = action
+                if self._apply(slot, turn, result):
+                    finished[index] = slot.episode
+                    del slots[w]
+                    if progress is not None:
+                        progress(1)
+            if self.prompt.hints == "every" and slots:
+                self._refresh_hints(slots)
+        return [finished[i] for i in range(len(tasks))]
+
+    def _refresh_hints(self, slots: dict[int, tuple[int, _Slot]]) -> None:
+        workers = sorted(slots)
+        for w, hint in zip(workers, self.pool.action_hints(workers)):
+            slot = slots[w][1]
+            if not isinstance(hint, EnvFailure):
+                slot.hints = hint
+                slot.message = self.prompt.next_message(slot.observation, hint)
+
+    # ----- internals ----------------------------------------------------------------------------------
+    def _fill(self, slots, queue, tasks, experts, rule, finished, progress) -> None:
+        free = [w for w in range(max(1, self.pool.size)) if w not in slots]
+        starts = []
+        while free and queue:
+            starts.append((free.pop(0), queue.pop(0)))
+        if not starts:
+            return
+        resets = self.pool.reset([(w, tasks[i]) for w, i in starts])
+        hints = (
+            self.pool.action_hints([w for w, _ in starts]) if self.prompt.wants_hints else [""] * len(starts)
+        )
+        for (w, i), reset, hint in zip(starts, resets, hints):
+            episode = Episode(task=tasks[i].to_dict(), system=self.prompt.system)
+            if isinstance(reset, EnvFailure):
+                episode.failed = f"reset: {reset.error}"
+                finished[i] = episode
+                if progress is not None:
+                    progress(1)
+                continue
+            assert isinstance(reset, ResetResult)
+            hint_text = "" if isinstance(hint, EnvFailure) else hint
+            replay = list((experts[i] or [])[: rule.replay_length(len(experts[i]) if experts[i] else None)])
+            episode.expert_prefix = len(replay)
+            slot = _Slot(tasks[i], episode, replay, rule.student_budget(len(replay)), hints=hint_text)
+            slot.message = self.prompt.first_message(reset.task_description, reset.observation, hint_text)
+            if slot.budget <= 0 and not replay:
+                finished[i] = episode
+                if progress is not None:
+                    progress(1)
+                continue
+            slots[w] = (i, slot)
+
+    def _apply(self, slot: _Slot, turn: Turn, result: StepResult | EnvFailure) -> bool:
+        """Record the turn; True when the episode is over."""
+        episode = slot.episode
+        if isinstance(result, EnvFailure):
+            turn.valid = False
+            episode.turns.append(turn)
+            episode.failed = f"step: {result.error}"
+            return True
+        turn.reward, turn.score, turn.done, turn.valid = (
+            result.reward,
+            result.score,
+            result.done,
+            result.valid,
+        )
+        episode.turns.append(turn)
+        episode.score = result.score
+        episode.success = episode.success or result.success
+        slot.observation = result.observation
+        slot.message = self.prompt.next_message(result.observation, result.hints or slot.hints)
+        if result.done:
+            return True
+        if slot.replay:
+            return False
+        return slot.student_turns >= slot.budget

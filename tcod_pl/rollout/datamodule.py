@@ -5,13 +5,14 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Iterator
+from pathlib import Path
 
 import lightning.pytorch as pl
 import torch
 from torch.utils.data import DataLoader, IterableDataset
 from tqdm.auto import tqdm
 
-from tcod_pl.data.episode import Episode
+from tcod_pl.data.episode import Episode, save_episodes
 from tcod_pl.data.packing import ChatPacker, PackedSample, collate
 from tcod_pl.envs.base import EnvConfig, TaskSpec
 from tcod_pl.envs.pool import EnvPool
@@ -63,6 +64,7 @@ class RolloutDataModule(pl.LightningDataModule):
         max_length: int | None = None,
         seed: int = 0,
         progress: bool = True,
+        episodes_dir: str | None = None,
     ):
         super().__init__()
         if episodes_per_step < 1:
@@ -88,6 +90,7 @@ class RolloutDataModule(pl.LightningDataModule):
         self.max_length = max_length
         self.seed = seed
         self.progress = progress
+        self.episodes_dir = episodes_dir
         self.mode = "full"
         self.depth: int | None = None
         self.depth_history: list[dict] = []
@@ -173,6 +176,9 @@ class RolloutDataModule(pl.LightningDataModule):
         if stage == "train":
             self._record(rule, episodes)
         self.last_episodes[stage] = episodes
+        if self.episodes_dir is not None:
+            name = f"{stage}-step{self.trainer.current_epoch + 1:04d}-rank{self.trainer.global_rank}.jsonl"
+            save_episodes(episodes, Path(self.episodes_dir) / name)
         return episodes
 
     def train_tasks(self, epoch: int) -> list[TaskSpec]:

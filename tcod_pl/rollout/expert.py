@@ -104,6 +104,8 @@ class ExpertDataModule(pl.LightningDataModule):
         key = repr(
             (repr(self.env), self.splits[stage], self.limits[stage], self.prompt.system, self.prompt.hints)
         )
+        if self.prompt.hint_lines is not None:  # keeps existing cache keys valid
+            key += repr(self.prompt.hint_lines)
         digest = hashlib.sha256(key.encode()).hexdigest()[:12]
         return self.cache_dir / f"{self.env.name}-{self.splits[stage]}-{digest}.jsonl"
 

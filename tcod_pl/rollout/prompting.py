@@ -18,14 +18,30 @@ class AgentPrompt:
 
     ``hints``: where to show the environment's action hints (templates + objects, or admissible
     commands): ``"first"`` turn only, ``"every"`` turn, or ``"none"``.
+    ``hint_lines``: keep only the hint lines that start with one of these prefixes (e.g.
+    ``["Objects"]`` shows ScienceWorld's visible objects without the fixed action templates);
+    None keeps every line.
     """
 
-    def __init__(self, system: str | None = DEFAULT_SYSTEM, hints: str = "first", max_hint_chars: int = 2000):
+    def __init__(
+        self,
+        system: str | None = DEFAULT_SYSTEM,
+        hints: str = "first",
+        max_hint_chars: int = 2000,
+        hint_lines: list[str] | None = None,
+    ):
         if hints not in ("first", "every", "none"):
             raise ValueError(f"hints must be 'first', 'every' or 'none', got {hints!r}")
         self.system = system
         self.hints = hints
         self.max_hint_chars = max_hint_chars
+        self.hint_lines = list(hint_lines) if hint_lines else None
+
+    def _hints(self, hints: str) -> str:
+        if self.hint_lines is not None:
+            keep = tuple(self.hint_lines)
+            hints = "\n".join(line for line in hints.splitlines() if line.startswith(keep))
+        return hints[: self.max_hint_chars]
 
     @property
     def wants_hints(self) -> bool:
@@ -34,13 +50,13 @@ class AgentPrompt:
     def first_message(self, task_description: str, observation: str, hints: str = "") -> str:
         parts = [f"Task: {task_description.strip()}", f"Observation: {observation.strip()}"]
         if self.hints != "none" and hints:
-            parts.append(f"Available actions: {hints[: self.max_hint_chars]}")
+            parts.append(f"Available actions: {self._hints(hints)}")
         return "\n".join(parts)
 
     def next_message(self, observation: str, hints: str = "") -> str:
         parts = [f"Observation: {observation.strip()}"]
         if self.hints == "every" and hints:
-            parts.append(f"Available actions: {hints[: self.max_hint_chars]}")
+            parts.append(f"Available actions: {self._hints(hints)}")
         return "\n".join(parts)
 
     @staticmethod

@@ -1,0 +1,111 @@
+"""Online rollouts on the real ScienceWorld with tiny random models."""
+
+import pytest
+import torch
+from transformers import AutoModelForCausalLM, AutoTokenizer
+
+from tcod_pl.data.packing import ChatPacker
+from tcod_pl.envs import EnvPool, ScienceWorldConfig
+from tcod_pl.rollout.policy import HFPolicy
+from tcod_pl.rollout.prompting import AgentPrompt, parse_action
+from tcod_pl.rollout.runner import DepthRule, RolloutRunner
+
+TASK = "find-non-living-thing"
+
+
+@pytest.fixture(scope="module")
+def env_config():
+    return ScienceWorldConfig(task_names=[TASK])
+
+
+@pytest.fixture(scope="module")
+def pool(env_config):
+    with EnvPool(env_config, num_workers=2) as p:
+        yield p
+
+
+@pytest.fixture(scope="module")
+def runner(pool, tiny_models):
+    tok = AutoTokenizer.from_pretrained(tiny_models["student"])
+    torch.manual_seed(0)
+    model = AutoModelForCausalLM.from_pretrained(tiny_models["student"])
+    policy = HFPolicy(max_new_tokens=12)
+    policy.bind(model, tok)
+    return RolloutRunner(pool, policy, ChatPacker(tok), AgentPrompt(hints="none"))
+
+
+def test_f2b_truncates_after_k_student_turns_all_supervised(runner, env_config):
+    tasks = env_config.tasks("train")[:3]
+    episodes = runner.run(tasks, DepthRule("f2b", 3, max_turns=30))
+    assert len(episodes) == 3
+    for ep in episodes:
+        assert not ep.failed
+        assert 1 <= len(ep.turns) <= 3 and all(t.supervised and t.response_ids for t in ep.turns)
+        if not ep.turns[-1].done:
+            assert len(ep.turns) == 3  # cut by depth, not by the environment
+
+
+def test_b2f_replays_expert_prefix_and_supervises_only_student_turns(runner, pool, env_config):
+    task = env_config.tasks("train")[0]
+    [gold] = pool.expert_actions([task])
+    length = len(gold)
+    assert length >= 3
+    [ep] = runner.run([task], DepthRule("b2f", 2, max_turns=length), experts=[gold])
+    replayed = ep.turns[: length - 2]
+    assert ep.expert_prefix == length - 2
+    assert [parse_action(t.response)[0] for t in replayed] == gold[: length - 2]
+    assert not any(t.supervised for t in replayed) and all(t.response_ids is None for t in replayed)
+    student = ep.turns[length - 2 :]
+    assert 1 <= len(student) <= 2 and all(t.supervised and t.response_ids is not None for t in student)
+
+
+def test_b2f_replay_that_finishes_the_task_has_no_training_turns(runner, pool, env_config):
+    task = env_config.tasks("train")[0]
+    [gold] = pool.expert_actions([task])
+    [ep] = runner.run([task], DepthRule("b2f", 1, max_turns=30), experts=[gold + ["look around"]])
+    assert ep.success and ep.num_supervised == 0 and ep.expert_prefix == len(gold)
+
+
+def test_eval_rule_ignores_depth_and_runs_to_max_turns(runner, env_config):
+    tasks = env_config.tasks("dev")[:2]
+    episodes = runner.run(tasks, DepthRule("full", None, max_turns=5), temperature=0.4)
+    for ep in episodes:
+        assert ep.turns[-1].done or len(ep.turns) == 5
+        assert ep.expert_prefix == 0
+
+
+def test_expert_mode_replays_gold_and_succeeds(runner, pool, env_config):
+    tasks = env_config.tasks("train")[:2]
+    gold = pool.expert_actions(tasks)
+    episodes = runner.run(tasks, DepthRule("expert", None, max_turns=50), experts=gold)
+    for ep, g in zip(episodes, gold):
+        assert ep.success and ep.score == 100
+        assert [t.action for t in ep.turns] == g and all(t.supervised for t in ep.turns)
+
+
+def test_behaviour_logprobs_match_teacher_forced_forward(tiny_models):
+    tok = AutoTokenizer.from_pretrained(tiny_models["student"])
+    model = AutoModelForCausalLM.from_pretrained(tiny_models["student"]).train()
+    policy = HFPolicy(max_new_tokens=10, stop_strings=[])
+    policy.bind(model, tok)
+    prompts = [
+        tok("You see a door", add_special_tokens=False)["input_ids"],
+        tok("Task: find the apple in the kitchen now", add_special_tokens=False)["input_ids"],
+    ]
+    torch.manual_seed(1)
+    gens = policy.generate(prompts, temperature=1.0)
+    assert model.training  # restored after generation
+    for prompt, gen in zip(prompts, gens):
+        assert gen.token_ids and len(gen.logprobs) == len(gen.token_ids)
+        ids = torch.tensor([prompt + gen.token_ids])
+        with torch.no_grad():
+            lp = torch.log_softmax(model.eval()(input_ids=ids).logits[0], -1)
+        forced = [lp[len(prompt) + j - 1, t].item() for j, t in enumerate(gen.token_ids)]
+        assert max(abs(a - b) for a, b in zip(forced, gen.logprobs)) < 1e-4
+
+
+def test_parse_action_formats():
+    assert parse_action("<think>hmm</think><action>open door</action>") == ("open door", True)
+    assert parse_action("<action>look around") == ("look around", False)
+    assert parse_action("go to kitchen\nmore") == ("go to kitchen", False)
+    assert parse_action("<think>only thinking") == ("", False)

@@ -33,6 +33,12 @@ class _Rollouts(IterableDataset):
     def __iter__(self) -> Iterator[dict[str, torch.Tensor]]:
         yield from self.datamodule.rollout_batches(self.stage)
 
+    # A sized loader keeps Lightning from fetching a batch (and so rolling out) before
+    # on_train_epoch_start; the count is an upper bound (episodes that yield no supervised
+    # turn, e.g. B2F replays that finish the task, can leave a batch out).
+    def __len__(self) -> int:
+        return self.datamodule.num_batches(self.stage)
+
 
 class RolloutDataModule(pl.LightningDataModule):
     """Serves packed batches of fresh episodes from ``env`` played by the LightningModule's student.
@@ -137,6 +143,11 @@ class RolloutDataModule(pl.LightningDataModule):
         self.mode, self.depth = state.get("mode", "full"), state.get("depth")
 
     # ----- rollouts -----------------------------------------------------------------------------------
+    def num_batches(self, stage: str) -> int:
+        episodes = self.episodes_per_step if stage == "train" else len(self.eval_tasks(stage))
+        per_batch = self.batch_size or max(1, episodes)
+        return -(-episodes // per_batch)
+
     def rollout_batches(self, stage: str) -> Iterator[dict[str, torch.Tensor]]:
         episodes = self.rollout(stage)
         samples = self.packer.pack_many(episodes, with_outcome=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from collections.abc import Sequence
 from functools import partial
 from pathlib import Path
@@ -39,8 +40,13 @@ def collect_expert_episodes(
     num_workers: int = 2,
     max_turns: int = 100,
     progress: bool = True,
+    skip_actions: Sequence[str] = (),
 ) -> list[Episode]:
-    """Replay each task's expert actions in the real environment and record the chat."""
+    """Replay each task's expert actions in the real environment and record the chat.
+
+    ``skip_actions``: regular expressions; expert actions matching one are dropped before the
+    replay (e.g. actions that are no-ops under a simplification, such as opening open doors).
+    """
     with EnvPool(env, num_workers) as pool:
         bar = tqdm(total=len(tasks), desc="expert actions", unit="task", disable=not progress)
         experts = []
@@ -49,6 +55,9 @@ def collect_expert_episodes(
             experts += pool.expert_actions(batch)
             bar.update(len(batch))
         bar.close()
+        if skip_actions:
+            skip = re.compile("|".join(f"(?:{p})" for p in skip_actions))
+            experts = [[a for a in e if not skip.search(a)] if e else e for e in experts]
         keep = [(t, e) for t, e in zip(tasks, experts) if e]
         if len(keep) < len(tasks):
             log.warning(
@@ -83,6 +92,7 @@ class ExpertDataModule(pl.LightningDataModule):
         max_turns: int = 100,
         num_env_workers: int = 2,
         progress: bool = True,
+        skip_actions: list[str] | None = None,
     ):
         super().__init__()
         if batch_size < 1:
@@ -98,6 +108,7 @@ class ExpertDataModule(pl.LightningDataModule):
         self.max_turns = max_turns
         self.num_env_workers = num_env_workers
         self.progress = progress
+        self.skip_actions = list(skip_actions or [])
         self.samples: dict[str, list[PackedSample]] = {}
 
     def cache_path(self, stage: str) -> Path:
@@ -106,6 +117,8 @@ class ExpertDataModule(pl.LightningDataModule):
         )
         if self.prompt.hint_lines is not None:  # keeps existing cache keys valid
             key += repr(self.prompt.hint_lines)
+        if self.skip_actions:
+            key += repr(self.skip_actions)
         digest = hashlib.sha256(key.encode()).hexdigest()[:12]
         return self.cache_dir / f"{self.env.name}-{self.splits[stage]}-{digest}.jsonl"
 
@@ -117,7 +130,14 @@ class ExpertDataModule(pl.LightningDataModule):
         limit = self.limits[stage]
         tasks = tasks if limit is None else _spread(tasks, limit)
         episodes = collect_expert_episodes(
-            self.env, tasks, packer, self.prompt, self.num_env_workers, self.max_turns, self.progress
+            self.env,
+            tasks,
+            packer,
+            self.prompt,
+            self.num_env_workers,
+            self.max_turns,
+            self.progress,
+            self.skip_actions,
         )
         save_episodes(episodes, path)
         log.info("cached %d expert episodes at %s", len(episodes), path)

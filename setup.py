@@ -9,7 +9,7 @@ setup(
     python_requires=">=3.10",
     packages=find_packages(include=["tcod_pl", "tcod_pl.*", "callbacks", "callbacks.*"]),
     include_package_data=True,
-    package_data={"tcod_pl": ["assets/**/*", "envs/alfworld_games/**/*"]},
+    package_data={"tcod_pl": ["assets/**/*", "envs/*.json", "envs/alfworld_games/**/*"]},
     install_requires=[
         "torch>=2.4",
         "lightning>=2.4,<3",

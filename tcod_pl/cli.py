@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 import lightning.pytorch as pl
+from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.cli import LightningCLI
 
 from tcod_pl.errors import ConfigError
@@ -27,6 +28,12 @@ class TcodCLI(LightningCLI):
         kwargs.setdefault("save_config_kwargs", {"overwrite": True})
         kwargs.setdefault("trainer_defaults", TRAINER_DEFAULTS)
         super().__init__(pl.LightningModule, pl.LightningDataModule, *args, **kwargs)
+
+    def add_arguments_to_parser(self, parser) -> None:
+        # Always present, whatever `trainer.callbacks` a composed config sets: `last.ckpt` is
+        # what `--ckpt_path last` resumes from.
+        parser.add_lightning_class_args(ModelCheckpoint, "checkpoint")
+        parser.set_defaults({"checkpoint.save_last": True})
 
     def instantiate_classes(self) -> None:
         ConfigError.last = None

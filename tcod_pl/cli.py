@@ -11,6 +11,9 @@ from lightning.pytorch.cli import LightningCLI
 from tcod_pl.errors import ConfigError
 
 TRAINER_DEFAULTS = {
+    # Eval metric states created under inference mode by `validate` cannot be updated by the
+    # next `fit`'s validation; no_grad is as fast here.
+    "inference_mode": False,
     "logger": {
         "class_path": "lightning.pytorch.loggers.TensorBoardLogger",
         "init_args": {"save_dir": "runs", "name": "tcod"},

@@ -1,0 +1,58 @@
+"""A short version of the README's main command: tiny models, two steps, the real ScienceWorld."""
+
+import json
+from pathlib import Path
+
+from tcod_pl import demo
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_demo_prints_summary_and_writes_checkpoints_and_tensorboard(
+    tiny_models, tmp_path, monkeypatch, capsys
+):
+    monkeypatch.chdir(tmp_path)  # teacher-eval cache and runs land here
+    results = demo.main(
+        [
+            "--config",
+            str(REPO / "configs" / "scienceworld.yaml"),
+            "--model.init_args.student",
+            str(tiny_models["student"]),
+            "--model.init_args.teacher",
+            str(tiny_models["teacher"]),
+            "--trainer.max_epochs",
+            "2",
+            "--trainer.check_val_every_n_epoch",
+            "2",
+            "--trainer.enable_progress_bar",
+            "false",
+            "--data.init_args.episodes_per_step",
+            "2",
+            "--data.init_args.val_episodes",
+            "2",
+            "--data.init_args.max_turns",
+            "3",
+            "--data.init_args.num_env_workers",
+            "1",
+            "--data.init_args.progress",
+            "false",
+            "--trainer.logger.init_args.save_dir",
+            str(tmp_path / "runs"),
+        ]
+    )
+    out = capsys.readouterr().out
+    assert (
+        "teacher" in out
+        and "student before" in out
+        and "student after" in out
+        and "tensorboard --logdir" in out
+    )
+    for name in ("teacher", "student_before", "student_after"):
+        assert set(results[name]) == {"success", "score", "rounds", "invalid_rate"}
+        assert 1 <= results[name]["rounds"] <= 3
+    [run] = list((tmp_path / "runs" / "scienceworld").iterdir())
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["results"] == results
+    assert list(run.glob("events.out.tfevents.*"))
+    assert (run / "checkpoints" / "last.ckpt").is_file()
+    assert list((tmp_path / "artifacts" / "demo").glob("teacher-eval-*.json"))  # cached for the next run

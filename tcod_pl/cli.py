@@ -6,7 +6,7 @@ import sys
 
 import lightning.pytorch as pl
 from lightning.pytorch.callbacks import ModelCheckpoint
-from lightning.pytorch.cli import LightningCLI
+from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
 
 from tcod_pl.errors import ConfigError
 
@@ -32,11 +32,18 @@ class TcodCLI(LightningCLI):
         kwargs.setdefault("trainer_defaults", TRAINER_DEFAULTS)
         super().__init__(pl.LightningModule, pl.LightningDataModule, *args, **kwargs)
 
-    def add_arguments_to_parser(self, parser) -> None:
+    def add_arguments_to_parser(self, parser: LightningArgumentParser) -> None:
         # Always present, whatever `trainer.callbacks` a composed config sets: `last.ckpt` is
         # what `--ckpt_path last` resumes from.
         parser.add_lightning_class_args(ModelCheckpoint, "checkpoint")
         parser.set_defaults({"checkpoint.save_last": True})
+
+    def instantiate_trainer(self, **kwargs: object) -> pl.Trainer:
+        trainer_config = {**self._get(self.config_init, "trainer", default={}), **kwargs}
+        extra = [self._get(self.config_init, c) for c in self._parser(self.subcommand).callback_keys]
+        if trainer_config.get("enable_checkpointing") is False:  # the user turned checkpoints off
+            extra = [c for c in extra if not isinstance(c, ModelCheckpoint)]
+        return self._instantiate_trainer(trainer_config, extra)
 
     def instantiate_classes(self) -> None:
         ConfigError.last = None

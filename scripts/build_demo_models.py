@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-import sys
 import time
 from pathlib import Path
 
@@ -171,7 +170,9 @@ def evaluate(model: Path, episodes: int = 48, extra: list[str] = ()) -> dict[str
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--stage", default="all", choices=["all", "collect", "init", "teacher", "student", "eval"])
+    ap.add_argument(
+        "--stage", default="all", choices=["all", "collect", "init", "teacher", "student", "eval"]
+    )
     ap.add_argument("--work", default="artifacts/demo_models", help="scratch dir (caches, inits, runs)")
     ap.add_argument("--teacher-rounds", type=int, default=2, help="rounds of the teacher recipe")
     ap.add_argument("--resume", action="store_true", help="keep teacher rounds already exported")

@@ -39,18 +39,30 @@ def run_method(name: str, curriculum: str, seed: int, args: argparse.Namespace) 
     run_name = f"{name.split()[0].lower().replace('-', '_')}_seed{seed}"
     cli = TcodCLI(
         args=[
-            "--config", str(REPO / "configs/scienceworld.yaml"),
-            "--config", str(REPO / curriculum),
-            "--seed_everything", str(seed),
-            "--data.init_args.seed", str(seed),
-            "--data.init_args.episodes_per_step", str(args.episodes_per_step),
-            "--data.init_args.val_episodes", str(args.val_episodes),
-            "--trainer.max_epochs", str(args.steps),
-            "--trainer.check_val_every_n_epoch", str(args.steps),
-            "--trainer.enable_progress_bar", "false",
-            "--trainer.logger.init_args.save_dir", str(save_dir),
-            "--trainer.logger.init_args.name", run_name,
-            "--trainer.logger.init_args.version", "0",
+            "--config",
+            str(REPO / "configs/scienceworld.yaml"),
+            "--config",
+            str(REPO / curriculum),
+            "--seed_everything",
+            str(seed),
+            "--data.init_args.seed",
+            str(seed),
+            "--data.init_args.episodes_per_step",
+            str(args.episodes_per_step),
+            "--data.init_args.val_episodes",
+            str(args.val_episodes),
+            "--trainer.max_epochs",
+            str(args.steps),
+            "--trainer.check_val_every_n_epoch",
+            str(args.steps),
+            "--trainer.enable_progress_bar",
+            "false",
+            "--trainer.logger.init_args.save_dir",
+            str(save_dir),
+            "--trainer.logger.init_args.name",
+            run_name,
+            "--trainer.logger.init_args.version",
+            "0",
         ],
         run=False,
     )
@@ -66,8 +78,14 @@ def run_method(name: str, curriculum: str, seed: int, args: argparse.Namespace) 
 
 def baseline(model: str, seed: int, args: argparse.Namespace) -> dict:
     cli = TcodCLI(
-        args=["--config", str(REPO / "configs/scienceworld.yaml"), "--data.init_args.seed", str(seed),
-              "--data.init_args.val_episodes", str(args.val_episodes)],
+        args=[
+            "--config",
+            str(REPO / "configs/scienceworld.yaml"),
+            "--data.init_args.seed",
+            str(seed),
+            "--data.init_args.val_episodes",
+            str(args.val_episodes),
+        ],
         run=False,
     )
     pl.seed_everything(seed)
@@ -101,8 +119,13 @@ def picture(runs: dict[str, str], path: Path) -> None:
     fig, axes = plt.subplots(1, len(runs), figsize=(6 * len(runs), 4), squeeze=False)
     for ax, (name, run_dir) in zip(axes[0], runs.items()):
         steps, grid = kl_by_turn(Path(run_dir))
-        image = ax.imshow(grid, aspect="auto", origin="lower", cmap="magma",
-                          extent=(min(steps, default=0) - 0.5, max(steps, default=0) + 0.5, -0.5, len(grid) - 0.5))
+        image = ax.imshow(
+            grid,
+            aspect="auto",
+            origin="lower",
+            cmap="magma",
+            extent=(min(steps, default=0) - 0.5, max(steps, default=0) + 0.5, -0.5, len(grid) - 0.5),
+        )
         ax.set_title(f"{name}: per-turn KL by turn index")
         ax.set_xlabel("training step (global)")
         ax.set_ylabel("turn index")
@@ -140,7 +163,9 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--episodes-per-step", type=int, default=16)
     parser.add_argument("--val-episodes", type=int, default=48)
-    parser.add_argument("--last", type=int, default=4, help="steps over which the trajectory KL is summarised")
+    parser.add_argument(
+        "--last", type=int, default=4, help="steps over which the trajectory KL is summarised"
+    )
     parser.add_argument("--out", type=Path, default=Path("artifacts/results"))
     parser.add_argument("--picture", type=Path, default=REPO / "docs" / "kl_by_turn.png")
     args = parser.parse_args()

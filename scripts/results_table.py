@@ -116,20 +116,27 @@ def kl_by_turn(run_dir: Path) -> tuple[list[int], list[list[float]]]:
 
 
 def picture(runs: dict[str, str], path: Path) -> None:
+    """Side-by-side turn x step heatmaps on one colour scale, so the two methods compare directly."""
+    data = {name: kl_by_turn(Path(run_dir)) for name, run_dir in runs.items()}
+    turns = max(len(grid) for _, grid in data.values())
+    vmax = max((v for _, grid in data.values() for row in grid for v in row if v == v), default=1.0)
     fig, axes = plt.subplots(1, len(runs), figsize=(6 * len(runs), 4), squeeze=False)
-    for ax, (name, run_dir) in zip(axes[0], runs.items()):
-        steps, grid = kl_by_turn(Path(run_dir))
+    for ax, (name, (steps, grid)) in zip(axes[0], data.items()):
+        grid = grid + [[float("nan")] * len(steps) for _ in range(turns - len(grid))]
+        first = min(steps, default=0)
         image = ax.imshow(
             grid,
             aspect="auto",
             origin="lower",
             cmap="magma",
-            extent=(min(steps, default=0) - 0.5, max(steps, default=0) + 0.5, -0.5, len(grid) - 0.5),
+            vmin=0.0,
+            vmax=vmax,
+            extent=(first + 0.5, first + len(steps) + 0.5, -0.5, turns - 0.5),
         )
         ax.set_title(f"{name}: per-turn KL by turn index")
-        ax.set_xlabel("training step (global)")
+        ax.set_xlabel("training step")
         ax.set_ylabel("turn index")
-        fig.colorbar(image, ax=ax, label="sum over turn of log pS - log pT")
+        fig.colorbar(image, ax=ax, label="per-turn KL (sum of log pS - log pT)")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
 

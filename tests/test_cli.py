@@ -30,7 +30,10 @@ def write_config(tmp_path: Path, tiny_models, episodes_file, **overrides) -> Pat
                 "class_path": "lightning.pytorch.loggers.TensorBoardLogger",
                 "init_args": {"save_dir": str(tmp_path / "runs"), "name": "cli"},
             },
-            "callbacks": [{"class_path": "lightning.pytorch.callbacks.LearningRateMonitor"}],
+            "callbacks": [
+                {"class_path": "lightning.pytorch.callbacks.LearningRateMonitor"},
+                {"class_path": "callbacks.ExportHuggingFace"},
+            ],
         },
     }
     cfg.update(overrides)
@@ -52,6 +55,13 @@ def test_fit_through_the_cli_writes_tensorboard_and_config(tiny_models, episodes
     assert list(run_dir.glob("events.out.tfevents.*"))
     assert (run_dir / "config.yaml").is_file() and "GeneralizedJSD" in (run_dir / "config.yaml").read_text()
     assert list((run_dir / "checkpoints").glob("*.ckpt"))
+    from transformers import AutoModelForCausalLM
+
+    exported = AutoModelForCausalLM.from_pretrained(run_dir / "hf")  # the student, in HF format
+    assert (
+        exported.config.num_hidden_layers
+        == AutoModelForCausalLM.from_pretrained(tiny_models["student"]).config.num_hidden_layers
+    )
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
     acc = EventAccumulator(str(run_dir))
@@ -84,3 +94,20 @@ def test_missing_model_path_is_one_line(tiny_models, episodes_file, tmp_path, wh
     lines = [ln for ln in out.stderr.splitlines() if ln.startswith("error:")]
     assert len(lines) == 1 and f"{which} model path" in lines[0] and "does not exist" in lines[0]
     assert "Traceback" not in out.stderr
+
+
+def test_checkpointing_can_be_turned_off(tiny_models, episodes_file, tmp_path):
+    config = write_config(tmp_path, tiny_models, episodes_file)
+    main(
+        [
+            "fit",
+            "--config",
+            str(config),
+            "--trainer.max_epochs",
+            "1",
+            "--trainer.enable_checkpointing",
+            "false",
+        ]
+    )
+    run_dir = tmp_path / "runs" / "cli" / "version_0"
+    assert list(run_dir.glob("events.out.tfevents.*")) and not (run_dir / "checkpoints").exists()

@@ -150,8 +150,8 @@ def spread(values: list[float]) -> str:
 
 def table(results: dict[str, list[dict]], args: argparse.Namespace) -> str:
     lines = [
-        f"| method | dev success % | dev mean score | traj. KL, last {args.last} steps (mean / std) |",
-        "|---|---|---|---|",
+        f"| method | seeds | dev success % | dev mean score | traj. KL, last {args.last} steps (mean / std) |",
+        "|---|---|---|---|---|",
     ]
     for name, runs in results.items():
         success = spread([100 * r["success"] for r in runs])
@@ -160,7 +160,7 @@ def table(results: dict[str, list[dict]], args: argparse.Namespace) -> str:
             kl = f"{spread([r['traj_kl_last_mean'] for r in runs])} / {spread([r['traj_kl_last_std'] for r in runs])}"
         else:
             kl = "-"
-        lines.append(f"| {name} | {success} | {score} | {kl} |")
+        lines.append(f"| {name} | {len(runs)} | {success} | {score} | {kl} |")
     return "\n".join(lines)
 
 
@@ -179,16 +179,20 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     store = args.out / "results.json"
     results: dict[str, list[dict]] = json.loads(store.read_text()) if store.is_file() else {}
-    todo = [("teacher", None), ("student warm-start", None), *METHODS.items()]
-    for name, curriculum in todo:
+    baselines = [("teacher", None), ("student warm-start", None)]
+    # Seeds outermost: an interrupted run still has every method at the same number of seeds.
+    todo = [(seed, name, cfg) for seed in args.seeds for name, cfg in [*baselines, *METHODS.items()]]
+    for seed, name, curriculum in todo:
         runs = results.setdefault(name, [])
-        for seed in args.seeds[len(runs) :]:
-            print(f"== {name}, seed {seed}", flush=True)
-            if curriculum is None:
-                runs.append(baseline("teacher" if name == "teacher" else "student", seed, args))
-            else:
-                runs.append(run_method(name, curriculum, seed, args))
-            store.write_text(json.dumps(results, indent=2))  # resumable
+        if any(r.get("seed") == seed for r in runs):
+            continue
+        print(f"== {name}, seed {seed}", flush=True)
+        if curriculum is None:
+            result = baseline("teacher" if name == "teacher" else "student", seed, args)
+        else:
+            result = run_method(name, curriculum, seed, args)
+        runs.append({**result, "seed": seed})
+        store.write_text(json.dumps(results, indent=2))  # resumable
     print(table(results, args))
     (args.out / "table.md").write_text(table(results, args) + "\n")
     args.picture.parent.mkdir(parents=True, exist_ok=True)

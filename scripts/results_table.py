@@ -175,6 +175,7 @@ def main() -> None:
     )
     parser.add_argument("--out", type=Path, default=Path("artifacts/results"))
     parser.add_argument("--picture", type=Path, default=REPO / "docs" / "kl_by_turn.png")
+    parser.add_argument("--report-only", action="store_true", help="table and picture from stored runs")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     store = args.out / "results.json"
@@ -182,7 +183,7 @@ def main() -> None:
     baselines = [("teacher", None), ("student warm-start", None)]
     # Seeds outermost: an interrupted run still has every method at the same number of seeds.
     todo = [(seed, name, cfg) for seed in args.seeds for name, cfg in [*baselines, *METHODS.items()]]
-    for seed, name, curriculum in todo:
+    for seed, name, curriculum in [] if args.report_only else todo:
         runs = results.setdefault(name, [])
         if any(r.get("seed") == seed for r in runs):
             continue

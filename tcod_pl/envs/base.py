@@ -72,6 +72,15 @@ class TextEnv(abc.ABC):
         pass
 
 
+def interleave_by_name(tasks: list[TaskSpec]) -> list[TaskSpec]:
+    """Round robin over task names (first variation of each name, then the second, ...), stable."""
+    by_name: dict[str, list[TaskSpec]] = {}
+    for t in tasks:
+        by_name.setdefault(t.name, []).append(t)
+    longest = max((len(g) for g in by_name.values()), default=0)
+    return [g[i] for i in range(longest) for g in by_name.values() if i < len(g)]
+
+
 class EnvConfig(abc.ABC):
     """Picklable recipe for an environment: what a worker process needs to build one.
 

@@ -14,7 +14,7 @@ from tqdm.auto import tqdm
 
 from tcod_pl.data.episode import Episode, save_episodes
 from tcod_pl.data.packing import ChatPacker, PackedSample, collate
-from tcod_pl.envs.base import EnvConfig, TaskSpec
+from tcod_pl.envs.base import EnvConfig, TaskSpec, interleave_by_name
 from tcod_pl.envs.pool import EnvPool
 from tcod_pl.errors import ConfigError
 from tcod_pl.rollout.policy import HFPolicy, Policy
@@ -205,10 +205,7 @@ class RolloutDataModule(pl.LightningDataModule):
     def eval_tasks(self, stage: str) -> list[TaskSpec]:
         """A deterministic panel that cycles through task types, sharded over ranks."""
         tasks = self._tasks[self.splits[stage]]
-        by_name: dict[str, list[TaskSpec]] = {}
-        for t in tasks:
-            by_name.setdefault(t.name, []).append(t)
-        interleaved = [t for group in _zip_longest(list(by_name.values())) for t in group]
+        interleaved = interleave_by_name(tasks)
         limit = self.eval_episodes[stage]
         panel = interleaved if limit is None else interleaved[:limit]
         return panel[self.trainer.global_rank :: self.trainer.world_size]
@@ -261,8 +258,3 @@ class RolloutDataModule(pl.LightningDataModule):
                 "mean_replayed": sum(e.expert_prefix for e in episodes) / n,
             }
         )
-
-
-def _zip_longest(groups: list[list[TaskSpec]]) -> Iterator[list[TaskSpec]]:
-    for i in range(max((len(g) for g in groups), default=0)):
-        yield [g[i] for g in groups if i < len(g)]

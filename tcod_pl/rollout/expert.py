@@ -15,7 +15,7 @@ from tqdm.auto import tqdm
 
 from tcod_pl.data.episode import Episode, load_episodes, save_episodes
 from tcod_pl.data.packing import ChatPacker, PackedSample, collate
-from tcod_pl.envs.base import EnvConfig, TaskSpec
+from tcod_pl.envs.base import EnvConfig, TaskSpec, interleave_by_name
 from tcod_pl.envs.pool import EnvPool
 from tcod_pl.errors import ConfigError
 from tcod_pl.rollout.policy import Generation, Policy
@@ -128,7 +128,7 @@ class ExpertDataModule(pl.LightningDataModule):
             return load_episodes(path)
         tasks = self.env.tasks(self.splits[stage])
         limit = self.limits[stage]
-        tasks = tasks if limit is None else _spread(tasks, limit)
+        tasks = tasks if limit is None else interleave_by_name(tasks)[:limit]
         episodes = collect_expert_episodes(
             self.env,
             tasks,
@@ -172,16 +172,3 @@ class ExpertDataModule(pl.LightningDataModule):
 
     def val_dataloader(self) -> DataLoader | list:
         return self._loader("val", False) if "val" in self.samples else []
-
-
-def _spread(tasks: list[TaskSpec], limit: int) -> list[TaskSpec]:
-    """``limit`` tasks spread evenly over task names (round robin), deterministic."""
-    by_name: dict[str, list[TaskSpec]] = {}
-    for t in tasks:
-        by_name.setdefault(t.name, []).append(t)
-    out: list[TaskSpec] = []
-    i = 0
-    while len(out) < limit and any(i < len(g) for g in by_name.values()):
-        out += [g[i] for g in by_name.values() if i < len(g)]
-        i += 1
-    return out[:limit]

@@ -200,6 +200,8 @@ def test_warns_when_rollouts_ran_before_the_depth_was_set(tmp_path):
     trainer = pl.Trainer(
         max_epochs=2,
         logger=False,
+        enable_checkpointing=False,
+        default_root_dir=tmp_path,
         enable_progress_bar=False,
         reload_dataloaders_every_n_epochs=1,
         callbacks=[CurriculumCallback(Linear(k_start=1, eta=2))],

@@ -182,3 +182,23 @@ def test_planner_fallback_when_game_has_no_walkthrough(env, tmp_path):
         assert results[-1].success
     finally:
         local.close()
+
+
+def test_closing_several_engines_then_exiting_does_not_crash(env):
+    """Each engine holds a copy of Fast Downward; unloading one used to SIGSEGV the process at exit."""
+    import subprocess
+
+    script = (
+        "from tcod_pl.envs.alfworld import AlfWorldConfig\n"
+        "cfg = AlfWorldConfig(data_path='shipped')\n"
+        "task = cfg.tasks('train')[0]\n"
+        "for _ in range(2):\n"
+        "    e = cfg.make()\n"
+        "    e.reset(task)\n"
+        "    e.expert_actions(task)\n"
+        "    e.close()\n"
+        "print('closed')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().endswith("closed")

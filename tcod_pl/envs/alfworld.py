@@ -320,15 +320,16 @@ class AlfWorldEnv(TextEnv):
         return [str(a) for a in plan] if plan else None
 
     def close(self) -> None:
-        # Each PddlEnv holds its own copy of Fast Downward's shared library; release them.
+        # Each PddlEnv loads its own copy of Fast Downward's shared library. Free its search state but
+        # never dlclose it: the copies share one plugin registry through symbol interposition, so an
+        # unloaded copy leaves dangling entries that crash the process at exit (SIGSEGV in
+        # ~RawRegistry). The mapping is reclaimed when the worker process ends.
         for engine in (self._engine, self._planner):
             lib = getattr(getattr(engine, "unwrapped", None), "downward_lib", None)
             if lib is not None:
                 try:
-                    from fast_downward import close_lib
-
-                    close_lib(lib)
-                except Exception:  # closing is best effort
+                    lib.cleanup()
+                except Exception:  # freeing is best effort
                     pass
         self._engine = self._planner = None
         self._task = None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import random
 import re
 from collections.abc import Sequence
 from functools import partial
@@ -41,11 +42,18 @@ def collect_expert_episodes(
     max_turns: int = 100,
     progress: bool = True,
     skip_actions: Sequence[str] = (),
+    mistake_rate: float = 0.0,
+    seed: int = 0,
 ) -> list[Episode]:
     """Replay each task's expert actions in the real environment and record the chat.
 
     ``skip_actions``: regular expressions; expert actions matching one are dropped before the
     replay (e.g. actions that are no-ops under a simplification, such as opening open doors).
+    ``mistake_rate``: also record, per task, a recovery demonstration: before each expert action,
+    with this probability, an action borrowed from another task's expert (the kind of wrong name a
+    small policy produces) is played first, unsupervised, with the environment's real answer.
+    Only copies whose every injected action the environment rejected (state unchanged) and that
+    still succeed are kept, so the model learns to recover from an invalid action.
     """
     with EnvPool(env, num_workers) as pool:
         bar = tqdm(total=len(tasks), desc="expert actions", unit="task", disable=not progress)
@@ -63,6 +71,11 @@ def collect_expert_episodes(
             log.warning(
                 "%d of %d tasks have no expert trajectory; skipped", len(tasks) - len(keep), len(tasks)
             )
+        injected: list[list[int]] = []
+        if mistake_rate > 0:
+            copies = inject_mistakes([e for _, e in keep], mistake_rate, seed)
+            injected = [at for _, at in copies]
+            keep += [(t, actions) for (t, _), (actions, _) in zip(keep, copies)]
         runner = RolloutRunner(pool, _NoPolicy(), packer, prompt)
         with tqdm(total=len(keep), desc="expert episodes", unit="ep", disable=not progress) as bar:
             episodes = runner.run(
@@ -71,7 +84,55 @@ def collect_expert_episodes(
                 experts=[e for _, e in keep],
                 progress=bar.update,
             )
-    return [e for e in episodes if not e.failed]
+    n_plain = len(keep) - len(injected)
+    plain = [e for e in episodes[:n_plain] if not e.failed]
+    recovered = []
+    for episode, at in zip(episodes[n_plain:], injected):
+        if at and _recovers(episode, at):
+            for i in at:
+                episode.turns[i].supervised = False
+            recovered.append(episode)
+    if mistake_rate > 0:
+        log.info("%d of %d recovery demonstrations kept", len(recovered), len(injected))
+    return plain + recovered
+
+
+def inject_mistakes(
+    experts: Sequence[list[str]], rate: float, seed: int = 0
+) -> list[tuple[list[str], list[int]]]:
+    """For each expert, a copy with wrong actions inserted and the indices where they sit.
+
+    A wrong action is another expert action of the set (so it names things the model has seen)
+    that differs from the expert's own next action.
+    """
+    if not 0 <= rate <= 1:
+        raise ConfigError(f"mistake_rate must be in [0, 1], got {rate}")
+    rng = random.Random(seed)
+    pool = sorted({a for e in experts for a in e})
+    out = []
+    for actions in experts:
+        copy: list[str] = []
+        at: list[int] = []
+        for action in actions:
+            if rng.random() < rate and len(pool) > 1:
+                wrong = rng.choice(pool)
+                while wrong == action:
+                    wrong = rng.choice(pool)
+                at.append(len(copy))
+                copy.append(wrong)
+            copy.append(action)
+        out.append((copy, at))
+    return out
+
+
+def _recovers(episode: Episode, injected: list[int]) -> bool:
+    """Every injected action was rejected (state unchanged) and the episode still succeeded."""
+    turns = episode.turns
+    return (
+        not episode.failed
+        and episode.success
+        and all(i < len(turns) and not turns[i].valid for i in injected)
+    )
 
 
 class ExpertDataModule(pl.LightningDataModule):
@@ -93,6 +154,7 @@ class ExpertDataModule(pl.LightningDataModule):
         num_env_workers: int = 2,
         progress: bool = True,
         skip_actions: list[str] | None = None,
+        mistake_rate: float = 0.0,
     ):
         super().__init__()
         if batch_size < 1:
@@ -109,6 +171,9 @@ class ExpertDataModule(pl.LightningDataModule):
         self.num_env_workers = num_env_workers
         self.progress = progress
         self.skip_actions = list(skip_actions or [])
+        if not 0 <= mistake_rate <= 1:
+            raise ConfigError(f"data.mistake_rate must be in [0, 1], got {mistake_rate}")
+        self.mistake_rate = mistake_rate
         self.samples: dict[str, list[PackedSample]] = {}
 
     def cache_path(self, stage: str) -> Path:
@@ -119,6 +184,8 @@ class ExpertDataModule(pl.LightningDataModule):
             key += repr(self.prompt.hint_lines)
         if self.skip_actions:
             key += repr(self.skip_actions)
+        if self.mistake_rate and stage == "train":
+            key += f"mistakes={self.mistake_rate}"
         digest = hashlib.sha256(key.encode()).hexdigest()[:12]
         return self.cache_dir / f"{self.env.name}-{self.splits[stage]}-{digest}.jsonl"
 
@@ -138,6 +205,7 @@ class ExpertDataModule(pl.LightningDataModule):
             self.max_turns,
             self.progress,
             self.skip_actions,
+            self.mistake_rate if stage == "train" else 0.0,
         )
         save_episodes(episodes, path)
         log.info("cached %d expert episodes at %s", len(episodes), path)

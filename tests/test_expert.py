@@ -3,10 +3,16 @@
 import pytest
 from transformers import AutoTokenizer
 
+from tcod_pl.data.episode import Episode, Turn
 from tcod_pl.data.packing import ChatPacker
 from tcod_pl.envs import ScienceWorldConfig
 from tcod_pl.errors import ConfigError
-from tcod_pl.rollout.expert import ExpertDataModule, collect_expert_episodes, inject_mistakes
+from tcod_pl.rollout.expert import (
+    Counterfactuals,
+    ExpertDataModule,
+    collect_expert_episodes,
+    inject_mistakes,
+)
 from tcod_pl.rollout.prompting import AgentPrompt
 
 NO_OP = "^open door to |^look around$"
@@ -53,3 +59,41 @@ def test_datamodule_rejects_a_bad_mistake_rate(tmp_path):
         ExpertDataModule(
             env=ScienceWorldConfig(task_names=["find-animal"]), cache_dir=str(tmp_path), mistake_rate=-0.1
         )
+
+
+def test_counterfactual_variants_swap_the_target_for_listed_objects_only():
+    turns = [
+        Turn("Task: find a thing.\nObjects: agent, soap, red box, soap dish", "", action="focus on soap"),
+        Turn("Observation: You focus on the soap.", "", action="move soap to red box"),
+    ]
+    ep = Episode(task={"env": "scienceworld", "name": "find-non-living-thing", "variation": 0}, turns=turns)
+    variants = Counterfactuals(per_task=10).variants(ep)
+    assert sorted(v[0] for v in variants) == ["focus on agent", "focus on red box", "focus on soap dish"]
+    assert ["focus on soap dish", "move soap dish to red box"] in variants  # whole words only
+    assert len(Counterfactuals(per_task=1).variants(ep)) == 1
+    assert Counterfactuals(target_action="^pick up (.+)$").variants(ep) == []
+
+
+def test_counterfactual_demonstrations_are_verified_in_the_real_environment(tiny_models):
+    env = ScienceWorldConfig(task_names=["find-non-living-thing"])
+    tasks = [t for t in env.tasks("train") if t.variation in (0, 1, 2)]
+    packer = ChatPacker(AutoTokenizer.from_pretrained(tiny_models["student"]))
+    prompt = AgentPrompt(hints="every", hint_lines=["Objects"])
+    episodes = collect_expert_episodes(
+        env,
+        tasks,
+        packer,
+        prompt,
+        num_workers=2,
+        progress=False,
+        skip_actions=[NO_OP],
+        counterfactuals=Counterfactuals(per_task=6),
+    )
+    plain, extra = episodes[: len(tasks)], episodes[len(tasks) :]
+    assert extra, "no counterfactual survived; the gold targets of find-non-living-thing have many peers"
+    for ep in extra:
+        gold = next(p for p in plain if p.task == ep.task)
+        assert ep.success and all(t.valid and t.supervised for t in ep.turns)
+        focus = [t.action for t in ep.turns if t.action.startswith("focus on ")]
+        gold_focus = [t.action for t in gold.turns if t.action.startswith("focus on ")]
+        assert focus and focus != gold_focus

@@ -7,6 +7,7 @@ import logging
 import random
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
@@ -33,6 +34,36 @@ class _NoPolicy(Policy):
         raise RuntimeError("expert collection never asks a policy to act")
 
 
+@dataclass
+class Counterfactuals:
+    """Extra demonstrations: the expert's target object swapped for other objects the prompt lists.
+
+    For each expert episode, the argument of its first action matching ``target_action`` (group 1)
+    is replaced, in every action, by up to ``per_task`` other names read from the ``candidates_line``
+    hint of that turn. Each variant is replayed in the real environment and kept only when every
+    action was valid and the task succeeded, so the model sees many correct targets per task type
+    and has to copy the name it chose instead of recalling one from training.
+    """
+
+    per_task: int = 4
+    target_action: str = r"^focus on (.+)$"
+    candidates_line: str = "Objects:"
+    seed: int = 0
+
+    def variants(self, episode: Episode) -> list[list[str]]:
+        actions = [t.action for t in episode.turns]
+        pattern = re.compile(self.target_action)
+        at = next((i for i, a in enumerate(actions) if pattern.search(a)), None)
+        if at is None or self.candidates_line not in episode.turns[at].observation:
+            return []
+        target = pattern.search(actions[at]).group(1)
+        listed = episode.turns[at].observation.split(self.candidates_line, 1)[1].splitlines()[0]
+        names = [n.strip() for n in listed.split(",") if n.strip() and n.strip() != target]
+        random.Random(f"{self.seed}:{episode.task}").shuffle(names)
+        word = re.compile(r"(?<!\w)" + re.escape(target) + r"(?!\w)")
+        return [[word.sub(name, a) for a in actions] for name in names[: self.per_task]]
+
+
 def collect_expert_episodes(
     env: EnvConfig,
     tasks: list[TaskSpec],
@@ -44,6 +75,7 @@ def collect_expert_episodes(
     skip_actions: Sequence[str] = (),
     mistake_rate: float = 0.0,
     seed: int = 0,
+    counterfactuals: Counterfactuals | None = None,
 ) -> list[Episode]:
     """Replay each task's expert actions in the real environment and record the chat.
 
@@ -54,6 +86,7 @@ def collect_expert_episodes(
     small policy produces) is played first, unsupervised, with the environment's real answer.
     Only copies whose every injected action the environment rejected (state unchanged) and that
     still succeed are kept, so the model learns to recover from an invalid action.
+    ``counterfactuals``: also record verified variants with another target (see ``Counterfactuals``).
     """
     with EnvPool(env, num_workers) as pool:
         bar = tqdm(total=len(tasks), desc="expert actions", unit="task", disable=not progress)
@@ -84,8 +117,22 @@ def collect_expert_episodes(
                 experts=[e for _, e in keep],
                 progress=bar.update,
             )
-    n_plain = len(keep) - len(injected)
-    plain = [e for e in episodes[:n_plain] if not e.failed]
+        n_plain = len(keep) - len(injected)
+        plain = [e for e in episodes[:n_plain] if not e.failed]
+        variants = []
+        if counterfactuals is not None and counterfactuals.per_task > 0:
+            jobs = [(TaskSpec.from_dict(e.task), v) for e in plain for v in counterfactuals.variants(e)]
+            with tqdm(
+                total=len(jobs), desc="counterfactual episodes", unit="ep", disable=not progress
+            ) as bar:
+                replayed = runner.run(
+                    [t for t, _ in jobs],
+                    DepthRule("expert", None, max_turns),
+                    experts=[v for _, v in jobs],
+                    progress=bar.update,
+                )
+            variants = [e for e in replayed if e.success and not e.failed and all(t.valid for t in e.turns)]
+            log.info("%d of %d counterfactual demonstrations kept", len(variants), len(jobs))
     recovered = []
     for episode, at in zip(episodes[n_plain:], injected):
         if at and _recovers(episode, at):
@@ -94,7 +141,7 @@ def collect_expert_episodes(
             recovered.append(episode)
     if mistake_rate > 0:
         log.info("%d of %d recovery demonstrations kept", len(recovered), len(injected))
-    return plain + recovered
+    return plain + recovered + variants
 
 
 def inject_mistakes(
@@ -155,6 +202,7 @@ class ExpertDataModule(pl.LightningDataModule):
         progress: bool = True,
         skip_actions: list[str] | None = None,
         mistake_rate: float = 0.0,
+        counterfactuals: Counterfactuals | None = None,
     ):
         super().__init__()
         if batch_size < 1:
@@ -174,6 +222,7 @@ class ExpertDataModule(pl.LightningDataModule):
         if not 0 <= mistake_rate <= 1:
             raise ConfigError(f"data.mistake_rate must be in [0, 1], got {mistake_rate}")
         self.mistake_rate = mistake_rate
+        self.counterfactuals = counterfactuals
         self.samples: dict[str, list[PackedSample]] = {}
 
     def cache_path(self, stage: str) -> Path:
@@ -186,6 +235,8 @@ class ExpertDataModule(pl.LightningDataModule):
             key += repr(self.skip_actions)
         if self.mistake_rate and stage == "train":
             key += f"mistakes={self.mistake_rate}"
+        if self.counterfactuals is not None and stage == "train":
+            key += repr(self.counterfactuals)
         digest = hashlib.sha256(key.encode()).hexdigest()[:12]
         return self.cache_dir / f"{self.env.name}-{self.splits[stage]}-{digest}.jsonl"
 
@@ -206,6 +257,7 @@ class ExpertDataModule(pl.LightningDataModule):
             self.progress,
             self.skip_actions,
             self.mistake_rate if stage == "train" else 0.0,
+            counterfactuals=self.counterfactuals if stage == "train" else None,
         )
         save_episodes(episodes, path)
         log.info("cached %d expert episodes at %s", len(episodes), path)

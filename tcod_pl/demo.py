@@ -53,6 +53,18 @@ def evaluate_teacher(teacher: str, datamodule: pl.LightningDataModule, cache_dir
     return result
 
 
+class TokenKLHistory(pl.Callback):
+    """The per-token KL(student || teacher) of each training step's rollouts, for the summary."""
+
+    def __init__(self) -> None:
+        self.values: list[float] = []
+
+    def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        value = trainer.callback_metrics.get("train/token_kl")
+        if value is not None:
+            self.values.append(float(value))
+
+
 def _row(name: str, m: dict[str, float]) -> str:
     return (
         f"  {name:<20}{100 * m.get('success', 0):>10.1f}%{m.get('score', 0):>12.1f}{m.get('rounds', 0):>9.1f}"
@@ -79,6 +91,8 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
     trainer.validate(module, datamodule=datamodule, verbose=False)
     results["student_before"] = _metrics(trainer)
     print(f"[3/4] distillation: {trainer.max_epochs} steps ...", flush=True)
+    kl = TokenKLHistory()
+    trainer.callbacks.append(kl)
     trainer.fit(module, datamodule=datamodule)
     if trainer.interrupted:
         raise SystemExit(1)
@@ -89,7 +103,12 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
         results["student_after"] = _metrics(trainer)
     log_dir = trainer.log_dir or "runs"
     episodes = len(datamodule.eval_tasks("val"))
-    summary = {"results": results, "log_dir": log_dir, "minutes": (time.time() - start) / 60}
+    summary = {
+        "results": results,
+        "token_kl": kl.values,
+        "log_dir": log_dir,
+        "minutes": (time.time() - start) / 60,
+    }
     Path(log_dir).mkdir(parents=True, exist_ok=True)
     (Path(log_dir) / "summary.json").write_text(json.dumps(summary, indent=2))
     print(f"\nDev variations, {episodes} episodes, full depth, temperature {datamodule.eval_temperature}:")
@@ -100,6 +119,13 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
         ("student_after", "student after"),
     ):
         print(_row(label, results[name]))
+    if kl.values:
+        # The quantity OPD minimises, on the student's own rollouts: it falls as the student learns,
+        # even where success on the dev panel does not move yet.
+        print(
+            f"  per-token KL(student || teacher) on training rollouts: step 1 {kl.values[0]:.3f}"
+            f" -> step {len(kl.values)} {kl.values[-1]:.3f}"
+        )
     print(
         f"\nfinished in {summary['minutes']:.1f} min; inspect the run with:\n  tensorboard --logdir {log_dir}"
     )

@@ -3,6 +3,8 @@
 import json
 from pathlib import Path
 
+import pytest
+
 from tcod_pl import demo
 
 REPO = Path(__file__).resolve().parents[1]
@@ -53,6 +55,14 @@ def test_demo_prints_summary_and_writes_checkpoints_and_tensorboard(
     [run] = list((tmp_path / "runs" / "scienceworld").iterdir())
     summary = json.loads((run / "summary.json").read_text())
     assert summary["results"] == results
+    # one per-token KL per training step, the values Lightning logged to TensorBoard
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    events = EventAccumulator(str(run))
+    events.Reload()
+    logged = [e.value for e in events.Scalars("train/token_kl")]
+    assert len(summary["token_kl"]) == 2 and summary["token_kl"] == pytest.approx(logged, rel=1e-6)
+    assert "per-token KL(student || teacher)" in out
     assert list(run.glob("events.out.tfevents.*"))
     assert (run / "checkpoints" / "last.ckpt").is_file()
     assert list((tmp_path / "artifacts" / "demo").glob("teacher-eval-*.json"))  # cached for the next run

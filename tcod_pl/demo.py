@@ -87,6 +87,11 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
         raise SystemExit("error: the demo distils a teacher: use a DistillationModule config")
     print(f"[1/4] teacher on dev ({teacher}) ...", flush=True)
     results = {"teacher": evaluate_teacher(teacher, datamodule, Path("artifacts") / "demo")}
+    # Reseed: the teacher's evaluation is cached after the first run, and what it would have drawn
+    # must not change the student's numbers on the next.
+    seed = cli.config.get("seed_everything")
+    if seed is not None and seed is not False:
+        pl.seed_everything(int(seed), verbose=False)
     print("[2/4] student before distillation ...", flush=True)
     trainer.validate(module, datamodule=datamodule, verbose=False)
     results["student_before"] = _metrics(trainer)

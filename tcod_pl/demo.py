@@ -125,8 +125,8 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
     ):
         print(_row(label, results[name]))
     if kl.values:
-        # The quantity OPD minimises, on the student's own rollouts: it falls as the student learns,
-        # even where success on the dev panel does not move yet.
+        # The quantity OPD minimises, on each step's own rollouts (under F2B later steps reach deeper
+        # turns, so the two ends are not the same population; kl/turn_NN in TensorBoard is per turn).
         print(
             f"  per-token KL(student || teacher) on training rollouts: step 1 {kl.values[0]:.3f}"
             f" -> step {len(kl.values)} {kl.values[-1]:.3f}"

@@ -110,27 +110,21 @@ def collect_expert_episodes(
             injected = [at for _, at in copies]
             keep += [(t, actions) for (t, _), (actions, _) in zip(keep, copies)]
         runner = RolloutRunner(pool, _NoPolicy(), packer, prompt)
-        with tqdm(total=len(keep), desc="expert episodes", unit="ep", disable=not progress) as bar:
-            episodes = runner.run(
-                [t for t, _ in keep],
-                DepthRule("expert", None, max_turns),
-                experts=[e for _, e in keep],
-                progress=bar.update,
-            )
+
+        def replay(jobs: list[tuple[TaskSpec, list[str]]], what: str) -> list[Episode]:
+            with tqdm(total=len(jobs), desc=what, unit="ep", disable=not progress) as bar:
+                rule = DepthRule("expert", None, max_turns)
+                return runner.run(
+                    [t for t, _ in jobs], rule, experts=[a for _, a in jobs], progress=bar.update
+                )
+
+        episodes = replay(keep, "expert episodes")
         n_plain = len(keep) - len(injected)
         plain = [e for e in episodes[:n_plain] if not e.failed]
         variants = []
         if counterfactuals is not None and counterfactuals.per_task > 0:
             jobs = [(TaskSpec.from_dict(e.task), v) for e in plain for v in counterfactuals.variants(e)]
-            with tqdm(
-                total=len(jobs), desc="counterfactual episodes", unit="ep", disable=not progress
-            ) as bar:
-                replayed = runner.run(
-                    [t for t, _ in jobs],
-                    DepthRule("expert", None, max_turns),
-                    experts=[v for _, v in jobs],
-                    progress=bar.update,
-                )
+            replayed = replay(jobs, "counterfactual episodes")
             variants = [e for e in replayed if e.success and not e.failed and all(t.valid for t in e.turns)]
             log.info("%d of %d counterfactual demonstrations kept", len(variants), len(jobs))
     recovered = []

@@ -14,6 +14,8 @@ import torch
 import torch.nn.functional as F
 
 AGGREGATIONS = ("token-mean", "seq-mean-token-mean")
+RATIO_TO = ("recomputed", "behaviour")
+LOG_RATIO_LIMIT = 20.0  # the log-ratio clamp of the reference (verl), so exp() cannot overflow
 
 
 def aggregate(per_token: torch.Tensor, groups: torch.Tensor, mode: str) -> torch.Tensor:
@@ -71,26 +73,53 @@ class SampledReverseKL(DistillationLoss):
     """The paper's estimator: REINFORCE on the sampled token with advantage log pT - log pS.
 
     loss = -A * log pS with A detached; its expected gradient is the gradient of KL(pS || pT).
-    ``clip_ratio`` (e.g. 0.2) adds a PPO-style clipped importance ratio against the behaviour
-    log-probs, for several updates per rollout batch; with one update it changes nothing.
+
+    ``clip_ratio`` (e.g. 0.2) switches to the reference's PPO-style surrogate: the importance
+    ratio r = exp(clamp(log pS - log pS_old, -20, 20)), the clipped objective
+    max(-A r, -A clip(r, 1 - eps, 1 + eps)), and for negative advantages the dual clip
+    min(that, -A * ``clip_ratio_c``). ``ratio_to`` says what pS_old is:
+
+    * ``"recomputed"`` (default, the reference's): the log-probs the trainer computes before the
+      update, i.e. this forward's own log pS without grad. With one optimizer update per batch
+      (Lightning's automatic optimisation) r = 1 exactly, so the surrogate has the plain loss's
+      gradient, as in the reference with one PPO epoch.
+    * ``"behaviour"``: the log-probs recorded at generation time (where known), which corrects
+      for a rollout engine whose numbers differ from the trainer's.
     """
 
-    def __init__(self, aggregation: str = "token-mean", clip_ratio: float | None = None):
+    def __init__(
+        self,
+        aggregation: str = "token-mean",
+        clip_ratio: float | None = None,
+        clip_ratio_c: float = 3.0,
+        ratio_to: str = "recomputed",
+    ):
         super().__init__(aggregation)
         if clip_ratio is not None and clip_ratio <= 0:
             raise ValueError(f"clip_ratio must be > 0, got {clip_ratio}")
+        if clip_ratio_c <= 1:
+            raise ValueError(f"clip_ratio_c (dual clip) must be > 1, got {clip_ratio_c}")
+        if ratio_to not in RATIO_TO:
+            raise ValueError(f"ratio_to must be one of {RATIO_TO}, got {ratio_to!r}")
         self.clip_ratio = clip_ratio
+        self.clip_ratio_c = clip_ratio_c
+        self.ratio_to = ratio_to
 
     def per_token(self, student_logits, teacher_logits, targets, behaviour_logprobs):
         lp_s = _gather(F.log_softmax(student_logits, -1), targets)
         lp_t = _gather(F.log_softmax(teacher_logits, -1), targets)
         advantage = (lp_t - lp_s).detach()
-        if self.clip_ratio is None or behaviour_logprobs is None:
+        if self.clip_ratio is None:
             return -advantage * lp_s
-        old = torch.where(torch.isnan(behaviour_logprobs), lp_s.detach(), behaviour_logprobs)
-        ratio = torch.exp(lp_s - old)
+        old = lp_s.detach()  # recomputed: the same forward, no grad
+        if self.ratio_to == "behaviour" and behaviour_logprobs is not None:
+            old = torch.where(torch.isnan(behaviour_logprobs), old, behaviour_logprobs)
+        ratio = torch.exp(torch.clamp(lp_s - old, -LOG_RATIO_LIMIT, LOG_RATIO_LIMIT))
         clipped = torch.clamp(ratio, 1 - self.clip_ratio, 1 + self.clip_ratio)
-        return -torch.minimum(ratio * advantage, clipped * advantage)
+        surrogate = torch.maximum(-advantage * ratio, -advantage * clipped)
+        # Dual clip: a negative advantage times a huge ratio would dominate the batch; cap it.
+        dual = torch.minimum(surrogate, -advantage * self.clip_ratio_c)
+        return torch.where(advantage < 0, dual, surrogate)
 
 
 class ReverseKL(DistillationLoss):

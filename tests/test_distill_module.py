@@ -132,3 +132,25 @@ def test_sft_reduces_loss(tiny_models, episodes_file):
         loss.backward()
         opt.step()
     assert loss.item() < 0.7 * first
+
+
+def test_clipped_and_plain_losses_give_the_same_gradient_with_one_update_per_batch(tiny_models, episodes_file):
+    """The reference's PPO-style path takes the ratio against log-probs the trainer recomputes before
+    the update; with one update per batch that ratio is 1, so clipping changes nothing, even when the
+    behaviour log-probs recorded at generation time are stale (here: off by 0.7 nats per token)."""
+    from tcod_pl.losses import SampledReverseKL
+
+    grads = {}
+    for name, loss in {"plain": SampledReverseKL(), "clipped": SampledReverseKL(clip_ratio=0.2)}.items():
+        module = DistillationModule(str(tiny_models["student"]), str(tiny_models["teacher"]), loss=loss)
+        batch = batch_of(module, episodes_file)
+        with torch.no_grad():
+            lp = torch.log_softmax(module.student(input_ids=batch["input_ids"]).logits[:, :-1], -1)
+            now = lp.gather(-1, batch["input_ids"][:, 1:, None]).squeeze(-1)
+        stale = torch.where(batch["loss_mask"][:, 1:], now - 0.7, torch.nan)
+        batch["behaviour_logprobs"] = torch.cat([batch["behaviour_logprobs"][:, :1], stale], 1)
+        module.student.zero_grad()
+        module.score(batch)["loss"].backward()
+        grads[name] = torch.cat([p.grad.flatten() for p in module.student.parameters() if p.grad is not None])
+    assert grads["plain"].abs().max() > 1e-4
+    torch.testing.assert_close(grads["clipped"], grads["plain"], rtol=1e-5, atol=1e-7)

@@ -74,20 +74,53 @@ def test_sampled_estimator_expected_gradient_is_reverse_kl_gradient():
     assert not torch.allclose(2 * g_mc, g_exact, atol=0.05)
 
 
-def test_clipped_ratio_is_identity_on_policy_and_clips_off_policy():
+def test_clipped_ratio_against_behaviour_clips_and_dual_clips():
     s = logits(P_S).requires_grad_(True)
     t, y = logits(P_T), torch.tensor([0])
-    on = SampledReverseKL(clip_ratio=0.2)(s, t, y, behaviour_logprobs=torch.tensor([math.log(0.5)]))
+    loss = SampledReverseKL(clip_ratio=0.2, ratio_to="behaviour")
+    on = loss(s, t, y, behaviour_logprobs=torch.tensor([math.log(0.5)]))
     plain = SampledReverseKL()(s, t, y)
     # on-policy (ratio 1) the surrogate differs in value but has the same gradient
     (g_on,) = torch.autograd.grad(on, s)
     (g_plain,) = torch.autograd.grad(plain, s)
     assert torch.allclose(g_on, g_plain, atol=1e-9)
-    # behaviour prob 0.25 -> ratio 2; A = ln .2 - ln .5 < 0, so min() keeps the unclipped 2A
-    off = SampledReverseKL(clip_ratio=0.2)(s, t, y, behaviour_logprobs=torch.tensor([math.log(0.25)]))
-    a = math.log(0.2) - math.log(0.5)
-    assert off.item() == pytest.approx(-min(2 * a, 1.2 * a), abs=1e-6)
-    assert g_on.abs().sum() > 0
+    a = math.log(0.2) - math.log(0.5)  # A < 0
+    # behaviour prob 0.25 -> ratio 2: max(-2A, -1.2A) = -2A, under the dual cap -3A
+    off = loss(s, t, y, behaviour_logprobs=torch.tensor([math.log(0.25)]))
+    assert off.item() == pytest.approx(max(-2 * a, -1.2 * a), abs=1e-6)
+    # behaviour prob 0.05 -> ratio 10: the dual clip caps -10A at -3A, and its gradient is zero
+    capped = loss(s, t, y, behaviour_logprobs=torch.tensor([math.log(0.05)]))
+    assert capped.item() == pytest.approx(-3 * a, abs=1e-6)
+    (g_capped,) = torch.autograd.grad(capped, s)
+    assert g_capped.abs().max() == 0
+    assert SampledReverseKL(clip_ratio=0.2, clip_ratio_c=5.0, ratio_to="behaviour")(
+        s, t, y, behaviour_logprobs=torch.tensor([math.log(0.05)])
+    ).item() == pytest.approx(-5 * a, abs=1e-6)
+    # a positive advantage is never dual-clipped: A' = ln .6 - ln .2 > 0 on token 2, ratio 10 -> 1.2
+    y2 = torch.tensor([2])
+    a2 = math.log(0.6) - math.log(0.2)
+    pos = loss(s, t, y2, behaviour_logprobs=torch.tensor([math.log(0.02)]))
+    assert pos.item() == pytest.approx(-1.2 * a2, abs=1e-6)
+    # the log-ratio is clamped to 20 before exp(): a -inf behaviour log-prob stays finite
+    huge = loss(s, t, y, behaviour_logprobs=torch.tensor([-1e4]))
+    assert torch.isfinite(huge) and huge.item() == pytest.approx(-3 * a, abs=1e-6)
+
+
+def test_clipped_ratio_against_recomputed_logprobs_ignores_stale_behaviour():
+    """The reference's default: the ratio is to this forward's own log-probs, so r = 1 whatever the
+    behaviour log-probs say; with one update per batch the clipped and plain gradients agree."""
+    s = logits(P_S).requires_grad_(True)
+    t, y = logits(P_T), torch.tensor([0])
+    stale = torch.tensor([math.log(0.05)])  # ratio 10 against the behaviour policy
+    clipped = SampledReverseKL(clip_ratio=0.2)(s, t, y, behaviour_logprobs=stale)
+    (g_clipped,) = torch.autograd.grad(clipped, s)
+    (g_plain,) = torch.autograd.grad(SampledReverseKL()(s, t, y), s)
+    assert g_plain.abs().max() > 0.1
+    assert torch.allclose(g_clipped, g_plain, atol=1e-12)
+    with pytest.raises(ValueError, match="ratio_to"):
+        SampledReverseKL(clip_ratio=0.2, ratio_to="generation")
+    with pytest.raises(ValueError, match="clip_ratio_c"):
+        SampledReverseKL(clip_ratio=0.2, clip_ratio_c=1.0)
 
 
 def test_seq_mean_token_mean_weights_turns_equally():

@@ -82,6 +82,13 @@ def test_fit_two_epochs_then_test_on_checkpoint(tiny_models, tmp_path):
     assert len(last) == 4
     expected_rounds = sum(e.rounds for e in last) / len(last)
     assert abs(values["val/rounds"][-1] - expected_rounds) < 1e-5
+    # score = the best score reached in an episode (the reference's), final_score = at its end
+    for e in last:
+        assert e.score == max([t.score for t in e.turns], default=0.0)
+        assert e.final_score == (e.turns[-1].score if e.turns else 0.0)
+    assert abs(values["val/score"][-1] - sum(e.score for e in last) / len(last)) < 1e-4
+    assert abs(values["val/final_score"][-1] - sum(e.final_score for e in last) / len(last)) < 1e-4
+    assert "train/final_score" in values and "train/score" in values
     ckpt = sorted((run / "checkpoints").glob("*.ckpt"))[-1]
     cli("test", "--config", str(config), "--ckpt_path", str(ckpt), cwd=tmp_path)
     tested = scalars(tmp_path / "runs" / "sw" / "version_1")

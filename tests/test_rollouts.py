@@ -109,3 +109,21 @@ def test_parse_action_formats():
     assert parse_action("<action>look around") == ("look around", False)
     assert parse_action("go to kitchen\nmore") == ("go to kitchen", False)
     assert parse_action("<think>only thinking") == ("", False)
+
+
+def test_score_is_the_best_reached_and_final_score_the_last(tiny_models):
+    """Real ScienceWorld: gold steps raise the score, then focusing on the air fails the task (the
+    engine's -100, clamped to 0). ``score`` keeps the best reached, ``final_score`` the last."""
+    config = ScienceWorldConfig(task_names=["find-living-thing"], max_variations_per_task=1)
+    task = config.tasks("train")[0]
+    tok = AutoTokenizer.from_pretrained(tiny_models["student"])
+    with EnvPool(config, num_workers=1) as pool:
+        [gold] = pool.expert_actions([task])
+        runner = RolloutRunner(pool, HFPolicy(), ChatPacker(tok), AgentPrompt(hints="none"))
+        [ep] = runner.run([task], DepthRule("expert", None, max_turns=30), experts=[[*gold[:2], "focus on air"]])
+    scores = [t.score for t in ep.turns]
+    assert ep.turns[-1].done and not ep.success and scores[-1] == 0.0
+    assert max(scores) > 0 and ep.score == max(scores) and ep.final_score == 0.0
+    [sample] = ChatPacker(tok).pack(ep, with_outcome=True)
+    assert sample.outcome["score"] == max(scores) and sample.outcome["final_score"] == 0.0
+    assert sample.outcome["success"] == 0.0

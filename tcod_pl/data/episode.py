@@ -33,7 +33,8 @@ class Episode:
     turns: list[Turn] = field(default_factory=list)
     system: str | None = None
     success: bool = False
-    score: float = 0.0
+    score: float = 0.0  # the best score reached in the episode (the reference's ScienceWorld metric)
+    final_score: float = 0.0  # the score after the last step (0 when the task failed at the end)
     failed: str | None = None  # an environment failure (crashed worker, timeout), with its reason
     expert_prefix: int = 0  # B2F: number of replayed expert turns at the start
 

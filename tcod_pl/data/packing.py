@@ -93,6 +93,7 @@ class ChatPacker:
             {
                 "success": float(episode.success),
                 "score": float(episode.score),
+                "final_score": float(episode.final_score),
                 "rounds": float(episode.rounds),
                 "invalid_rate": float(episode.invalid_rate),
             }

@@ -13,7 +13,8 @@ from torchmetrics import MeanMetric
 
 from tcod_pl.models.loading import LoraOptions, apply_lora, load_causal_lm, load_tokenizer
 
-OUTCOMES = ("success", "score", "rounds", "invalid_rate")
+# score: the best score reached in an episode (the reference's); final_score: the score at its end.
+OUTCOMES = ("success", "score", "final_score", "rounds", "invalid_rate")
 
 
 class CausalLMModule(pl.LightningModule):

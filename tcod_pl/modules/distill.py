@@ -148,7 +148,7 @@ class DistillationModule(CausalLMModule):
         self.log("train/supervised_tokens", float(n_tok), reduce_fx="sum", batch_size=1)
         if "outcome_success" in batch and batch["episode_first"].any():
             first = batch["episode_first"]
-            for key in ("success", "score", "rounds"):
+            for key in ("success", "score", "final_score", "rounds"):
                 self.log(f"train/{key}", batch[f"outcome_{key}"][first].mean(), batch_size=int(first.sum()))
         return {"loss": scored["loss"], **{k: v.detach() for k, v in stats.items()}}
 

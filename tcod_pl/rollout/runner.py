@@ -187,7 +187,8 @@ class RolloutRunner:
             result.valid,
         )
         episode.turns.append(turn)
-        episode.score = result.score
+        episode.score = max(episode.score, result.score)
+        episode.final_score = result.score
         episode.success = episode.success or result.success
         slot.observation = result.observation
         slot.message = self.prompt.next_message(result.observation, result.hints or slot.hints)

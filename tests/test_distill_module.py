@@ -134,7 +134,9 @@ def test_sft_reduces_loss(tiny_models, episodes_file):
     assert loss.item() < 0.7 * first
 
 
-def test_clipped_and_plain_losses_give_the_same_gradient_with_one_update_per_batch(tiny_models, episodes_file):
+def test_clipped_and_plain_losses_give_the_same_gradient_with_one_update_per_batch(
+    tiny_models, episodes_file
+):
     """The reference's PPO-style path takes the ratio against log-probs the trainer recomputes before
     the update; with one update per batch that ratio is 1, so clipping changes nothing, even when the
     behaviour log-probs recorded at generation time are stale (here: off by 0.7 nats per token)."""

@@ -120,10 +120,77 @@ def test_score_is_the_best_reached_and_final_score_the_last(tiny_models):
     with EnvPool(config, num_workers=1) as pool:
         [gold] = pool.expert_actions([task])
         runner = RolloutRunner(pool, HFPolicy(), ChatPacker(tok), AgentPrompt(hints="none"))
-        [ep] = runner.run([task], DepthRule("expert", None, max_turns=30), experts=[[*gold[:2], "focus on air"]])
+        [ep] = runner.run(
+            [task], DepthRule("expert", None, max_turns=30), experts=[[*gold[:2], "focus on air"]]
+        )
     scores = [t.score for t in ep.turns]
     assert ep.turns[-1].done and not ep.success and scores[-1] == 0.0
     assert max(scores) > 0 and ep.score == max(scores) and ep.final_score == 0.0
     [sample] = ChatPacker(tok).pack(ep, with_outcome=True)
     assert sample.outcome["score"] == max(scores) and sample.outcome["final_score"] == 0.0
     assert sample.outcome["success"] == 0.0
+
+
+class RecordingPolicy(HFPolicy):
+    """The real HF policy, keeping every prompt it was asked to continue."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.prompts: list[list[int]] = []
+
+    def generate(self, prompts, temperature, top_p=1.0):
+        self.prompts += [list(p) for p in prompts]
+        return super().generate(prompts, temperature, top_p)
+
+
+@pytest.mark.parametrize("context", ["summary", "history"])
+def test_b2f_context_what_the_students_first_prompt_contains(pool, env_config, tiny_models, context):
+    task = env_config.tasks("train")[0]
+    [gold] = pool.expert_actions([task])
+    replay = len(gold) - 2
+    assert replay >= 3
+    tok = AutoTokenizer.from_pretrained(tiny_models["student"])
+    torch.manual_seed(0)
+    policy = RecordingPolicy(max_new_tokens=8)
+    policy.bind(AutoModelForCausalLM.from_pretrained(tiny_models["student"]), tok)
+    packer = ChatPacker(tok)
+    runner = RolloutRunner(pool, policy, packer, AgentPrompt(hints="none"), b2f_context=context)
+    [ep] = runner.run([task], DepthRule("b2f", 2, max_turns=len(gold)), experts=[gold])
+    first_prompt = tok.decode(policy.prompts[0])
+    replayed = ep.turns[:replay]
+    assert ep.expert_prefix == replay and [t.action for t in replayed] == gold[:replay]  # kept for the record
+    assert not any(t.supervised for t in replayed) and all(t.supervised for t in ep.turns[replay:])
+    if context == "summary":
+        assert ep.chat_start == replay and len(ep.chat_turns) == len(ep.turns) - replay
+        opening = ep.chat_turns[0].observation
+        assert opening.startswith("Task: ") and f"{replay} steps were taken already" in opening
+        # the last two replayed steps are summarised; earlier ones appear nowhere in the prompt
+        assert (
+            f"Step {replay - 1}: {gold[replay - 2]} -> " in opening
+            and f"Step {replay}: {gold[replay - 1]}" in opening
+        )
+        assert f"Step {replay - 2}:" not in opening and opening in first_prompt
+        assert (
+            first_prompt.count("<|im_start|>user") == 1
+            and "<|im_start|>assistant\n<action>" not in first_prompt
+        )
+    else:
+        assert ep.chat_start == 0 and first_prompt.count("<|im_start|>user") == replay + 1
+        for action in gold[:replay]:
+            assert f"<action>{action}</action>" in first_prompt
+    # packing and scoring see exactly the tokens the student was conditioned on, and only its turns
+    [sample] = packer.pack(ep)
+    assert sample.input_ids[: len(policy.prompts[0])] == policy.prompts[0]
+    supervised_turns = {t for t, m in zip(sample.turn_index, sample.loss_mask) if m}
+    assert supervised_turns == set(range(replay, len(ep.turns)))
+    assert not any(m for t, m in zip(sample.turn_index, sample.loss_mask) if t < replay)
+    for t, prompt in enumerate(policy.prompts[1:], start=1):  # later student turns extend the chat
+        assert sample.input_ids[: len(prompt)] == prompt, t
+
+
+def test_b2f_summary_replay_that_finishes_the_task_packs_nothing(runner, pool, env_config):
+    task = env_config.tasks("train")[0]
+    [gold] = pool.expert_actions([task])
+    [ep] = runner.run([task], DepthRule("b2f", 1, max_turns=30), experts=[gold + ["look around"]])
+    assert ep.success and ep.chat_start == len(ep.turns) and not ep.chat_turns
+    assert runner.packer.pack(ep, with_outcome=True) == []

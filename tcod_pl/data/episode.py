@@ -37,6 +37,9 @@ class Episode:
     final_score: float = 0.0  # the score after the last step (0 when the task failed at the end)
     failed: str | None = None  # an environment failure (crashed worker, timeout), with its reason
     expert_prefix: int = 0  # B2F: number of replayed expert turns at the start
+    # B2F with a "summary" context: turns before this index were replayed outside the student's
+    # chat (kept for the record); the chat starts at turns[chat_start], whose message summarises them.
+    chat_start: int = 0
 
     @property
     def num_supervised(self) -> int:
@@ -51,9 +54,14 @@ class Episode:
         acted = [t for t in self.turns if t.supervised or t.response_ids is not None]
         return sum(not t.valid for t in acted) / len(acted) if acted else 0.0
 
+    @property
+    def chat_turns(self) -> list[Turn]:
+        """The turns of the chat the student saw (all turns, unless B2F replayed some outside it)."""
+        return self.turns[self.chat_start :]
+
     def messages(self, upto: int | None = None, with_last_response: bool = True) -> list[dict[str, str]]:
-        """Chat messages of the first ``upto`` turns (all by default)."""
-        turns = self.turns if upto is None else self.turns[:upto]
+        """Chat messages of the first ``upto`` chat turns (all by default)."""
+        turns = self.chat_turns if upto is None else self.chat_turns[:upto]
         msgs = [{"role": "system", "content": self.system}] if self.system else []
         for i, turn in enumerate(turns):
             msgs.append({"role": "user", "content": turn.observation})

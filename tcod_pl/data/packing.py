@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import torch
 from transformers import PreTrainedTokenizerBase
@@ -78,14 +78,12 @@ class ChatPacker:
 
     def prompt_ids(self, episode: Episode, observation: str) -> list[int]:
         """The ids a policy conditions on to answer ``observation`` after ``episode.turns``."""
-        pending = Episode(
-            task=episode.task, turns=[*episode.turns, Turn(observation, "")], system=episode.system
-        )
+        pending = replace(episode, turns=[*episode.turns, Turn(observation, "")])
         if self.packs:
             built = self._build_packed(pending, stop_before_last_response=True)
             if built is not None:
                 return built[0]
-        return self._render_ids(pending, len(pending.turns))
+        return self._render_ids(pending, len(pending.chat_turns))
 
     def pack(self, episode: Episode, index: int = 0, with_outcome: bool = False) -> list[PackedSample]:
         """Samples of one episode; ``with_outcome`` attaches success/score/rounds/invalid rate."""
@@ -100,6 +98,8 @@ class ChatPacker:
             if with_outcome
             else {}
         )
+        if episode.chat_start and not episode.chat_turns:
+            return []  # a B2F replay (outside the chat) finished the task: no student tokens
         if self.packs:
             built = self._build_packed(episode)
             if built is not None:
@@ -123,8 +123,8 @@ class ChatPacker:
         lps: list[float] = []
         rendered_upto = ""  # text of everything emitted so far
         last_resp_ended_with_eot = False
-        n = len(episode.turns)
-        for t, turn in enumerate(episode.turns):
+        n = len(episode.chat_turns)
+        for t, turn in enumerate(episode.chat_turns):
             prompt_text = self._render_text(episode, t + 1)
             if not prompt_text.startswith(rendered_upto):
                 return None
@@ -143,7 +143,7 @@ class ChatPacker:
             resp = self.response_ids(turn)
             ids += resp
             mask += [turn.supervised] * len(resp)
-            turn_of += [t] * len(resp)
+            turn_of += [episode.chat_start + t] * len(resp)  # turn index in the episode
             lps += self._behaviour(turn, len(resp))
             # The template renders the response text; generated ids decode to that text.
             rendered_upto = prompt_text + self._strip_eot(turn.response)
@@ -152,7 +152,7 @@ class ChatPacker:
 
     def _build_per_turn(self, episode: Episode, index: int, outcome: dict[str, float]) -> list[PackedSample]:
         samples = []
-        for t, turn in enumerate(episode.turns):
+        for t, turn in enumerate(episode.chat_turns):
             if not turn.supervised:
                 continue
             prompt = self._render_ids(episode, t + 1)
@@ -161,7 +161,7 @@ class ChatPacker:
                 PackedSample(
                     prompt + resp,
                     [False] * len(prompt) + [True] * len(resp),
-                    [-1] * len(prompt) + [t] * len(resp),
+                    [-1] * len(prompt) + [episode.chat_start + t] * len(resp),
                     [math.nan] * len(prompt) + self._behaviour(turn, len(resp)),
                     index,
                     not samples,

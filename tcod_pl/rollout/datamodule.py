@@ -19,7 +19,7 @@ from tcod_pl.envs.pool import EnvPool
 from tcod_pl.errors import ConfigError
 from tcod_pl.rollout.policy import HFPolicy, Policy
 from tcod_pl.rollout.prompting import AgentPrompt
-from tcod_pl.rollout.runner import DepthRule, RolloutRunner
+from tcod_pl.rollout.runner import B2F_CONTEXTS, DepthRule, RolloutRunner
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +46,9 @@ class RolloutDataModule(pl.LightningDataModule):
     The LightningModule must expose ``student`` (a causal LM) and ``tokenizer``. The curriculum
     drives :meth:`set_curriculum`; without it every training episode is full depth (vanilla OPD).
     Evaluation (``val``/``test``) always plays full episodes from the initial state on a fixed panel.
+    ``b2f_context``: what the student sees of a B2F replay, ``"summary"`` (the reference's: a fresh
+    chat that opens with a summary of the last two replayed steps) or ``"history"`` (the replay as
+    earlier chat turns); see :class:`~tcod_pl.rollout.runner.RolloutRunner`.
     """
 
     def __init__(
@@ -71,6 +74,7 @@ class RolloutDataModule(pl.LightningDataModule):
         seed: int = 0,
         progress: bool = True,
         episodes_dir: str | None = None,
+        b2f_context: str = "summary",
     ):
         super().__init__()
         if episodes_per_step < 1:
@@ -79,7 +83,10 @@ class RolloutDataModule(pl.LightningDataModule):
             raise ConfigError(f"data.max_turns must be >= 1, got {max_turns}")
         if batch_size is not None and batch_size < 1:
             raise ConfigError(f"data.batch_size must be >= 1 episodes (or null for all), got {batch_size}")
+        if b2f_context not in B2F_CONTEXTS:
+            raise ConfigError(f"data.b2f_context must be one of {B2F_CONTEXTS}, got {b2f_context!r}")
         self.env = env
+        self.b2f_context = b2f_context
         self.episodes_per_step = episodes_per_step
         self.batch_size = batch_size
         self.max_turns = max_turns
@@ -231,7 +238,7 @@ class RolloutDataModule(pl.LightningDataModule):
         return self._packer
 
     def runner(self) -> RolloutRunner:
-        return RolloutRunner(self.pool, self.policy, self.packer, self.prompt)
+        return RolloutRunner(self.pool, self.policy, self.packer, self.prompt, self.b2f_context)
 
     def _batches(self, samples: list[PackedSample], n_episodes: int) -> Iterator[dict[str, torch.Tensor]]:
         per_batch = self.batch_size or max(1, n_episodes)

@@ -53,6 +53,33 @@ class AgentPrompt:
             parts.append(f"Available actions: {self._hints(hints)}")
         return "\n".join(parts)
 
+    def resume_message(
+        self,
+        task_description: str,
+        replayed: list[tuple[str, str]],
+        observation: str,
+        hints: str = "",
+        last: int = 2,
+        max_chars: int = 300,
+    ) -> str:
+        """First message of a fresh chat after a B2F replay (the reference's "summary" context).
+
+        ``replayed`` holds (action, observation it produced) of every replayed step; the message
+        names how many there were and summarises the ``last`` of them (observations cut to
+        ``max_chars``); the last step's observation is the current one, shown in full.
+        """
+        steps = replayed[-last:]
+        first = len(replayed) - len(steps) + 1
+        lines = [f"Task: {task_description.strip()}"]
+        lines.append(f"Progress: {len(replayed)} steps were taken already. The last {len(steps)}:")
+        for i, (action, seen) in enumerate(steps, first):
+            result = "" if i == len(replayed) else f" -> {_one_line(seen, max_chars)}"
+            lines.append(f"Step {i}: {action}{result}")
+        lines.append(f"Observation: {observation.strip()}")
+        if self.hints != "none" and hints:
+            lines.append(f"Available actions: {self._hints(hints)}")
+        return "\n".join(lines)
+
     def next_message(self, observation: str, hints: str = "") -> str:
         parts = [f"Observation: {observation.strip()}"]
         if self.hints == "every" and hints:
@@ -63,6 +90,11 @@ class AgentPrompt:
     def format_action(action: str) -> str:
         """How an expert action appears as an assistant response (replays, demonstrations)."""
         return f"<action>{action}</action>"
+
+
+def _one_line(text: str, max_chars: int) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= max_chars else flat[: max_chars - 3] + "..."
 
 
 def parse_action(response: str) -> tuple[str, bool]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from tcod_pl.data.episode import Episode, Turn
 from tcod_pl.data.packing import ChatPacker
@@ -13,6 +13,7 @@ from tcod_pl.rollout.policy import Policy
 from tcod_pl.rollout.prompting import AgentPrompt, parse_action
 
 MODES = ("full", "f2b", "b2f", "expert")
+B2F_CONTEXTS = ("summary", "history")
 
 
 @dataclass
@@ -64,10 +65,22 @@ class _Slot:
     student_turns: int = 0
     done: bool = False
     hints: str = ""
+    task_description: str = ""
+    summarise: bool = False  # B2F "summary" context: the student's chat starts after the replay
+    replayed: list[tuple[str, str]] = field(default_factory=list)  # (action, observation) replayed
 
 
 class RolloutRunner:
-    """Runs episodes; the environment and the policy never see each other."""
+    """Runs episodes; the environment and the policy never see each other.
+
+    ``b2f_context``: what the student sees of a B2F replay. ``"summary"`` (the reference's): the
+    replayed expert actions only drive the environment; the student starts a fresh chat whose first
+    message carries the task, a short summary of the last two replayed steps and the current
+    observation (:meth:`AgentPrompt.resume_message`). ``"history"``: the replay appears as earlier
+    chat turns (user observation, assistant ``<action>``). Replayed turns are never supervised and
+    are kept in ``Episode.turns`` for the record either way (``Episode.chat_start`` marks where the
+    student's chat begins).
+    """
 
     def __init__(
         self,
@@ -75,11 +88,15 @@ class RolloutRunner:
         policy: Policy,
         packer: ChatPacker,
         prompt: AgentPrompt,
+        b2f_context: str = "summary",
     ):
+        if b2f_context not in B2F_CONTEXTS:
+            raise ValueError(f"b2f_context must be one of {B2F_CONTEXTS}, got {b2f_context!r}")
         self.pool = pool
         self.policy = policy
         self.packer = packer
         self.prompt = prompt
+        self.b2f_context = b2f_context
 
     def run(
         self,
@@ -137,7 +154,7 @@ class RolloutRunner:
             slot = slots[w][1]
             if not isinstance(hint, EnvFailure):
                 slot.hints = hint
-                slot.message = self.prompt.next_message(slot.observation, hint)
+                slot.message = self._message(slot)
 
     # ----- internals ----------------------------------------------------------------------------------
     def _fill(self, slots, queue, tasks, experts, rule, finished, progress) -> None:
@@ -163,7 +180,15 @@ class RolloutRunner:
             hint_text = "" if isinstance(hint, EnvFailure) else hint
             replay = list((experts[i] or [])[: rule.replay_length(len(experts[i]) if experts[i] else None)])
             episode.expert_prefix = len(replay)
-            slot = _Slot(tasks[i], episode, replay, rule.student_budget(len(replay)), hints=hint_text)
+            slot = _Slot(
+                tasks[i],
+                episode,
+                replay,
+                rule.student_budget(len(replay)),
+                hints=hint_text,
+                task_description=reset.task_description,
+                summarise=rule.mode == "b2f" and self.b2f_context == "summary" and bool(replay),
+            )
             slot.message = self.prompt.first_message(reset.task_description, reset.observation, hint_text)
             if slot.budget <= 0 and not replay:
                 finished[i] = episode
@@ -171,6 +196,14 @@ class RolloutRunner:
                     progress(1)
                 continue
             slots[w] = (i, slot)
+
+    def _message(self, slot: _Slot) -> str:
+        """The user message the slot's next turn answers."""
+        if slot.summarise and not slot.replay and slot.student_turns == 0:
+            return self.prompt.resume_message(
+                slot.task_description, slot.replayed, slot.observation, slot.hints
+            )
+        return self.prompt.next_message(slot.observation, slot.hints)
 
     def _apply(self, slot: _Slot, turn: Turn, result: StepResult | EnvFailure) -> bool:
         """Record the turn; True when the episode is over."""
@@ -191,7 +224,12 @@ class RolloutRunner:
         episode.final_score = result.score
         episode.success = episode.success or result.success
         slot.observation = result.observation
-        slot.message = self.prompt.next_message(result.observation, result.hints or slot.hints)
+        slot.hints = result.hints or slot.hints
+        if slot.summarise and not turn.supervised and turn.response_ids is None:
+            slot.replayed.append((turn.action, result.observation))
+            if not slot.replay:  # the replay is over: the student's chat starts at the next turn
+                episode.chat_start = len(episode.turns)
+        slot.message = self._message(slot)
         if result.done:
             return True
         if slot.replay:

@@ -194,3 +194,33 @@ def test_b2f_summary_replay_that_finishes_the_task_packs_nothing(runner, pool, e
     [ep] = runner.run([task], DepthRule("b2f", 1, max_turns=30), experts=[gold + ["look around"]])
     assert ep.success and ep.chat_start == len(ep.turns) and not ep.chat_turns
     assert runner.packer.pack(ep, with_outcome=True) == []
+
+
+def test_student_samples_its_end_of_turn_token_and_it_is_supervised(pool, env_config):
+    """As in the reference, a turn ends when the student samples the end-of-turn token; that token
+    is part of the response and of the loss, and every later prompt still extends the packed chat."""
+    student = "tcod_pl/assets/scienceworld/student"  # the embedded student, which ends its turns
+    tok = AutoTokenizer.from_pretrained(student)
+    torch.manual_seed(0)
+    policy = RecordingPolicy(max_new_tokens=24)
+    policy.bind(AutoModelForCausalLM.from_pretrained(student), tok)
+    packer = ChatPacker(tok)
+    assert packer.packs and packer.end_of_turn_id == tok.eos_token_id
+    runner = RolloutRunner(pool, policy, packer, AgentPrompt(hints="every", hint_lines=["Objects"]))
+    episodes = runner.run(env_config.tasks("train")[:2], DepthRule("f2b", 3, max_turns=30))
+    ended = [t for ep in episodes for t in ep.turns if len(t.response_ids) < 24]
+    assert ended and all(t.response_ids[-1] == packer.end_of_turn_id for t in ended)
+    assert all(packer.end_of_turn_id not in t.response_ids[:-1] for ep in episodes for t in ep.turns)
+    samples = packer.pack_many(episodes)
+    assert len(samples) == len(episodes)  # packed: one sequence per episode, prefix-stable
+    for ep, sample in zip(episodes, samples):
+        ends = [
+            i
+            for i, (tid, m) in enumerate(zip(sample.input_ids, sample.loss_mask))
+            if m and tid == packer.end_of_turn_id
+        ]
+        assert len(ends) == sum(t.response_ids[-1] == packer.end_of_turn_id for t in ep.turns)
+        # each supervised end of turn is followed by the next user message, never a second copy
+        assert all(sample.input_ids[i + 1 : i + 2] != [packer.end_of_turn_id] for i in ends)
+    for prompt in policy.prompts:  # every prompt the student saw is a prefix of its packed episode
+        assert any(s.input_ids[: len(prompt)] == prompt for s in samples)

@@ -33,16 +33,21 @@ class Policy(abc.ABC):
 
 
 class HFPolicy(Policy):
-    """Batched ``model.generate`` with left padding; stops at ``</action>`` or end of turn.
+    """Batched ``model.generate`` with left padding; stops when the model ends its turn.
 
-    Generation runs in eval mode without grad; the model's training mode is restored after.
+    The end-of-turn token (the tokenizer's ``eos_token``, e.g. ``<|im_end|>``) is sampled by the
+    student and kept in ``token_ids``, so it is supervised like any other response token, as in
+    the reference (vLLM sampling to end of turn). ``stop_strings`` (e.g. ``["</action>"]``) cut a
+    response earlier: shorter turns, but the end-of-turn token then comes from the chat template
+    as context and is never trained. Generation runs in eval mode without grad; the model's
+    training mode is restored after.
     """
 
     def __init__(
         self, max_new_tokens: int = 64, stop_strings: list[str] | None = None, micro_batch: int = 64
     ):
         self.max_new_tokens = max_new_tokens
-        self.stop_strings = ["</action>"] if stop_strings is None else stop_strings
+        self.stop_strings = list(stop_strings or [])
         self.micro_batch = micro_batch
         self.model: nn.Module | None = None
         self.tokenizer: PreTrainedTokenizerBase | None = None

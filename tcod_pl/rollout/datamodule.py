@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import lightning.pytorch as pl
@@ -22,6 +23,8 @@ from tcod_pl.rollout.prompting import AgentPrompt
 from tcod_pl.rollout.runner import B2F_CONTEXTS, DepthRule, RolloutRunner
 
 log = logging.getLogger(__name__)
+
+BATCH_UNITS = ("episodes", "turns")
 
 
 class _Rollouts(IterableDataset):
@@ -46,6 +49,14 @@ class RolloutDataModule(pl.LightningDataModule):
     The LightningModule must expose ``student`` (a causal LM) and ``tokenizer``. The curriculum
     drives :meth:`set_curriculum`; without it every training episode is full depth (vanilla OPD).
     Evaluation (``val``/``test``) always plays full episodes from the initial state on a fixed panel.
+
+    What one batch (one optimizer update, or 1/``accumulate_grad_batches`` of it) holds:
+    ``batch_unit: episodes`` (default): ``batch_size`` episodes (null = the whole step's rollouts);
+    ``batch_unit: turns``: ``batch_size`` supervised turns, the reference's update unit
+    (``train_batch_size: 64`` turn rows). A step's rollouts then give several batches, hence several
+    optimizer updates, and an episode whose turns straddle two batches appears in both with only
+    its own turns of each batch supervised; the last batch of a step may hold fewer turns.
+    Evaluation batches never split an episode.
     ``b2f_context``: what the student sees of a B2F replay, ``"summary"`` (the reference's: a fresh
     chat that opens with a summary of the last two replayed steps) or ``"history"`` (the replay as
     earlier chat turns); see :class:`~tcod_pl.rollout.runner.RolloutRunner`.
@@ -56,6 +67,7 @@ class RolloutDataModule(pl.LightningDataModule):
         env: EnvConfig,
         episodes_per_step: int = 16,
         batch_size: int | None = None,
+        batch_unit: str = "episodes",
         max_turns: int = 30,
         train_split: str = "train",
         val_split: str = "dev",
@@ -81,14 +93,23 @@ class RolloutDataModule(pl.LightningDataModule):
             raise ConfigError(f"data.episodes_per_step must be >= 1, got {episodes_per_step}")
         if max_turns < 1:
             raise ConfigError(f"data.max_turns must be >= 1, got {max_turns}")
+        if batch_unit not in BATCH_UNITS:
+            raise ConfigError(f"data.batch_unit must be one of {BATCH_UNITS}, got {batch_unit!r}")
         if batch_size is not None and batch_size < 1:
-            raise ConfigError(f"data.batch_size must be >= 1 episodes (or null for all), got {batch_size}")
+            raise ConfigError(
+                f"data.batch_size must be >= 1 {batch_unit} (or null for all), got {batch_size}"
+            )
+        if batch_unit == "turns" and batch_size is None:
+            raise ConfigError(
+                "data.batch_unit 'turns' needs data.batch_size: supervised turns per batch (e.g. 64)"
+            )
         if b2f_context not in B2F_CONTEXTS:
             raise ConfigError(f"data.b2f_context must be one of {B2F_CONTEXTS}, got {b2f_context!r}")
         self.env = env
         self.b2f_context = b2f_context
         self.episodes_per_step = episodes_per_step
         self.batch_size = batch_size
+        self.batch_unit = batch_unit
         self.max_turns = max_turns
         self.splits = {"train": train_split, "val": val_split, "test": test_split}
         self.eval_episodes = {"val": val_episodes, "test": test_episodes}
@@ -124,6 +145,11 @@ class RolloutDataModule(pl.LightningDataModule):
 
     # ----- Lightning hooks -------------------------------------------------------------------------------
     def setup(self, stage: str) -> None:
+        if self.batch_unit == "turns" and self.trainer is not None and self.trainer.world_size > 1:
+            raise ConfigError(
+                "data.batch_unit 'turns' gives each rank its own number of updates per step, which "
+                "distributed training cannot synchronise; use one device or data.batch_unit 'episodes'."
+            )
         for split in self.splits.values():
             if split not in self._tasks:
                 self._tasks[split] = self.env.tasks(split)
@@ -152,13 +178,20 @@ class RolloutDataModule(pl.LightningDataModule):
     # ----- rollouts -----------------------------------------------------------------------------------
     def num_batches(self, stage: str) -> int:
         episodes = self.episodes_per_step if stage == "train" else len(self.eval_tasks(stage))
+        if self.batch_unit == "turns":  # an upper bound: every episode at max_turns
+            return -(-episodes * self.max_turns // self.batch_size)
         per_batch = self.batch_size or max(1, episodes)
         return -(-episodes // per_batch)
 
     def rollout_batches(self, stage: str) -> Iterator[dict[str, torch.Tensor]]:
         episodes = self.rollout(stage)
         samples = self.packer.pack_many(episodes, with_outcome=True)
-        yield from self._batches(samples, len(episodes))
+        if self.batch_unit == "turns":
+            pad = self.packer.tokenizer.pad_token_id
+            for chunk in turn_batches(samples, self.batch_size, split=stage == "train"):
+                yield collate(chunk, pad)
+        else:
+            yield from self._batches(samples, len(episodes))
 
     def rollout(self, stage: str) -> list[Episode]:
         """Play this stage's episodes with the current student and return them."""
@@ -265,3 +298,46 @@ class RolloutDataModule(pl.LightningDataModule):
                 "mean_replayed": sum(e.expert_prefix for e in episodes) / n,
             }
         )
+
+
+def _turns_of(sample: PackedSample) -> list[int]:
+    return sorted({t for t, m in zip(sample.turn_index, sample.loss_mask) if m})
+
+
+def _only_turns(sample: PackedSample, keep: set[int], first: bool) -> PackedSample:
+    """The same tokens with only the turns in ``keep`` supervised."""
+    mask = [m and t in keep for t, m in zip(sample.turn_index, sample.loss_mask)]
+    return replace(sample, loss_mask=mask, first=first)
+
+
+def turn_batches(
+    samples: list[PackedSample], per_batch: int, split: bool = True
+) -> Iterator[list[PackedSample]]:
+    """Group samples so that each group holds ``per_batch`` supervised turns (the last may hold fewer).
+
+    ``split``: an episode's turns may be divided between consecutive groups (each copy supervises
+    its own turns; episode-level outcomes stay on the first copy); otherwise whole samples are
+    added until a group reaches ``per_batch`` turns. Samples without supervised turns ride along.
+    """
+    chunk: list[PackedSample] = []
+    count = 0
+    for sample in samples:
+        turns = _turns_of(sample)
+        if not split or not turns:
+            chunk.append(sample)
+            count += len(turns)
+        else:
+            first = sample.first
+            while turns:
+                take, turns = turns[: per_batch - count], turns[per_batch - count :]
+                chunk.append(_only_turns(sample, set(take), first))
+                first = False
+                count += len(take)
+                if turns:  # the group is full and this episode goes on in the next one
+                    yield chunk
+                    chunk, count = [], 0
+        if count >= per_batch:
+            yield chunk
+            chunk, count = [], 0
+    if chunk:
+        yield chunk

@@ -145,7 +145,8 @@ class RolloutDataModule(pl.LightningDataModule):
 
     # ----- Lightning hooks -------------------------------------------------------------------------------
     def setup(self, stage: str) -> None:
-        if self.batch_unit == "turns" and self.trainer is not None and self.trainer.world_size > 1:
+        distributed = self.trainer is not None and self.trainer.world_size > 1
+        if stage == "fit" and self.batch_unit == "turns" and distributed:
             raise ConfigError(
                 "data.batch_unit 'turns' gives each rank its own number of updates per step, which "
                 "distributed training cannot synchronise; use one device or data.batch_unit 'episodes'."

@@ -188,12 +188,13 @@ def test_b2f_context_what_the_students_first_prompt_contains(pool, env_config, t
         assert sample.input_ids[: len(prompt)] == prompt, t
 
 
-def test_b2f_summary_replay_that_finishes_the_task_packs_nothing(runner, pool, env_config):
+def test_b2f_summary_replay_that_finishes_the_task_supervises_nothing(runner, pool, env_config):
     task = env_config.tasks("train")[0]
     [gold] = pool.expert_actions([task])
     [ep] = runner.run([task], DepthRule("b2f", 1, max_turns=30), experts=[gold + ["look around"]])
     assert ep.success and ep.chat_start == len(ep.turns) and not ep.chat_turns
-    assert runner.packer.pack(ep, with_outcome=True) == []
+    [sample] = runner.packer.pack(ep, with_outcome=True)  # still one sample: outcomes, batch count
+    assert not any(sample.loss_mask) and sample.outcome["success"] == 1.0
 
 
 def test_student_samples_its_end_of_turn_token_and_it_is_supervised(pool, env_config):

@@ -99,7 +99,10 @@ class ChatPacker:
             else {}
         )
         if episode.chat_start and not episode.chat_turns:
-            return []  # a B2F replay (outside the chat) finished the task: no student tokens
+            # A B2F replay outside the chat finished the task: no student tokens. Pack the replay
+            # (all unsupervised) so that the episode still counts in outcomes and every batch of
+            # the step exists on every rank, as with the "history" context.
+            episode = replace(episode, chat_start=0)
         if self.packs:
             built = self._build_packed(episode)
             if built is not None:

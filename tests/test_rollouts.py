@@ -154,8 +154,13 @@ def test_b2f_context_what_the_students_first_prompt_contains(pool, env_config, t
     policy = RecordingPolicy(max_new_tokens=8)
     policy.bind(AutoModelForCausalLM.from_pretrained(tiny_models["student"]), tok)
     packer = ChatPacker(tok)
-    runner = RolloutRunner(pool, policy, packer, AgentPrompt(hints="none"), b2f_context=context)
+    runner = RolloutRunner(pool, policy, packer, AgentPrompt(hints="first"), b2f_context=context)
     [ep] = runner.run([task], DepthRule("b2f", 2, max_turns=len(gold)), experts=[gold])
+    # the environment's action hints where the replay left it (same task, same actions)
+    pool.reset([(0, task)])
+    for action in gold[:replay]:
+        pool.step([(0, action)])
+    [hints_there] = pool.action_hints([0])
     first_prompt = tok.decode(policy.prompts[0])
     replayed = ep.turns[:replay]
     assert ep.expert_prefix == replay and [t.action for t in replayed] == gold[:replay]  # kept for the record
@@ -170,6 +175,8 @@ def test_b2f_context_what_the_students_first_prompt_contains(pool, env_config, t
             and f"Step {replay}: {gold[replay - 1]}" in opening
         )
         assert f"Step {replay - 2}:" not in opening and opening in first_prompt
+        shown = runner.prompt._hints(hints_there)  # (cut to max_hint_chars)
+        assert opening.endswith(f"Available actions: {shown}")  # hints of the current state
         assert (
             first_prompt.count("<|im_start|>user") == 1
             and "<|im_start|>assistant\n<action>" not in first_prompt

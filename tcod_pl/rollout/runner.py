@@ -145,11 +145,14 @@ class RolloutRunner:
                     if progress is not None:
                         progress(1)
             if self.prompt.hints == "every" and slots:
-                self._refresh_hints(slots)
+                self._refresh_hints(slots, sorted(slots))
+            elif self.prompt.hints == "first":  # a fresh chat after a B2F replay shows them again
+                opening = [w for w in sorted(slots) if self._opens_chat(slots[w][1])]
+                if opening:
+                    self._refresh_hints(slots, opening)
         return [finished[i] for i in range(len(tasks))]
 
-    def _refresh_hints(self, slots: dict[int, tuple[int, _Slot]]) -> None:
-        workers = sorted(slots)
+    def _refresh_hints(self, slots: dict[int, tuple[int, _Slot]], workers: list[int]) -> None:
         for w, hint in zip(workers, self.pool.action_hints(workers)):
             slot = slots[w][1]
             if not isinstance(hint, EnvFailure):
@@ -197,9 +200,14 @@ class RolloutRunner:
                 continue
             slots[w] = (i, slot)
 
+    @staticmethod
+    def _opens_chat(slot: _Slot) -> bool:
+        """The slot's next turn is the first of a fresh chat after a B2F replay ("summary")."""
+        return slot.summarise and not slot.replay and slot.student_turns == 0
+
     def _message(self, slot: _Slot) -> str:
         """The user message the slot's next turn answers."""
-        if slot.summarise and not slot.replay and slot.student_turns == 0:
+        if self._opens_chat(slot):
             return self.prompt.resume_message(
                 slot.task_description, slot.replayed, slot.observation, slot.hints
             )

@@ -34,7 +34,9 @@ def _teacher_key(teacher: str, dm: object) -> str:
     stamp = (
         weights.read_bytes() if weights.is_file() and weights.stat().st_size < 64 << 20 else teacher.encode()
     )
-    settings = repr((dm.env, dm.splits["val"], dm.eval_episodes["val"], dm.eval_temperature, dm.max_turns))
+    # The text of the tuple (env, split, ...) as before, so existing caches stay valid.
+    rest = (dm.splits["val"], dm.eval_episodes["val"], dm.eval_temperature, dm.max_turns)
+    settings = f"({', '.join([dm.env.cache_key(), *map(repr, rest)])})"
     return hashlib.sha256(stamp + settings.encode()).hexdigest()[:16]
 
 

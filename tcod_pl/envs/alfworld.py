@@ -205,9 +205,6 @@ class AlfWorldConfig(EnvConfig):
             names = [n for n in names if n.split("/")[1].split("-")[0] in self.task_types]
         return [TaskSpec(env=self.name, name=n, variation=0, split=split) for n in names]
 
-    def __repr__(self) -> str:
-        return f"AlfWorldConfig(data_path={self.data_path!r}, task_types={self.task_types!r})"
-
 
 class AlfWorldEnv(TextEnv):
     """One TextWorld PDDL engine, reused across episodes (a game is re-parsed only when it changes)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import abc
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -96,3 +97,46 @@ class EnvConfig(abc.ABC):
     @abc.abstractmethod
     def tasks(self, split: str) -> list[TaskSpec]:
         """The task set of ``split`` (``train`` / ``dev`` / ``test``) in a fixed, deterministic order."""
+
+    def cache_key(self) -> str:
+        """The config's class and fields as text, equal for equal configs in every process.
+
+        What caches of derived data (expert episodes, evaluations) hash, instead of ``repr``, whose
+        default holds a memory address. Fields are ``vars(self)`` in assignment order; callables
+        (e.g. an engine factory) are named by module and qualified name; sets are sorted.
+        """
+        args = ", ".join(f"{k}={_stable(v, k, self)}" for k, v in vars(self).items())
+        return f"{type(self).__name__}({args})"
+
+    def __repr__(self) -> str:
+        return self.cache_key()
+
+
+def _stable(value: Any, name: str, config: EnvConfig) -> str:
+    """``repr`` of a field value, made independent of the process (no addresses, no hash order)."""
+    if value is None or isinstance(value, bool | int | float | str):
+        return repr(value)
+    if isinstance(value, list | tuple):
+        items = [_stable(v, name, config) for v in value]
+        if isinstance(value, tuple):
+            return f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})"
+        return f"[{', '.join(items)}]"
+    if isinstance(value, set | frozenset):
+        return "{" + ", ".join(sorted(_stable(v, name, config) for v in value)) + "}"
+    if isinstance(value, Mapping):
+        return (
+            "{"
+            + ", ".join(f"{_stable(k, name, config)}: {_stable(v, name, config)}" for k, v in value.items())
+            + "}"
+        )
+    if isinstance(value, EnvConfig):
+        return value.cache_key()
+    if callable(value) and hasattr(value, "__qualname__"):
+        return f"{getattr(value, '__module__', '?')}.{value.__qualname__}"
+    text = repr(value)
+    if " at 0x" in text:
+        raise TypeError(
+            f"{type(config).__name__}.{name} = {text} has no stable text form: give its class a "
+            f"__repr__ from its fields, or override {type(config).__name__}.cache_key()."
+        )
+    return text

@@ -408,7 +408,3 @@ class ScienceWorldConfig(EnvConfig):
             variations = table[name][split][: self.max_variations_per_task]
             out.extend(TaskSpec(ENV_NAME, name, v, split) for v in variations)
         return out
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in vars(self).items())
-        return f"ScienceWorldConfig({args})"

@@ -221,7 +221,13 @@ class ExpertDataModule(pl.LightningDataModule):
 
     def cache_path(self, stage: str) -> Path:
         key = repr(
-            (repr(self.env), self.splits[stage], self.limits[stage], self.prompt.system, self.prompt.hints)
+            (
+                self.env.cache_key(),
+                self.splits[stage],
+                self.limits[stage],
+                self.prompt.system,
+                self.prompt.hints,
+            )
         )
         if self.prompt.hint_lines is not None:  # keeps existing cache keys valid
             key += repr(self.prompt.hint_lines)

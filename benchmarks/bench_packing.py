@@ -26,7 +26,7 @@ def step_time(module: DistillationModule, batches: list[dict[str, torch.Tensor]]
     for _ in range(repeats):
         start = time.perf_counter()
         for batch in batches:
-            loss = module.score(batch)["loss"]
+            loss = module.score(batch).loss
             loss.backward()
         opt.step()
         opt.zero_grad()

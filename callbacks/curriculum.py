@@ -9,7 +9,7 @@ from lightning.pytorch.callbacks import Callback
 from lightning.pytorch.utilities import rank_zero_warn
 
 from callbacks.schedules import Schedule
-from callbacks.turn_stats import TurnStats
+from tcod_pl.turn_stats import StepTurnStats, TurnKL
 
 MODES = ("f2b", "b2f")
 
@@ -36,7 +36,7 @@ class CurriculumCallback(Callback):
         self.mode = mode
         self.step = 0
         self.depth: int | None = None
-        self.stats = TurnStats()
+        self.stats = StepTurnStats()
         self.stats_step = 0  # the step whose statistics are in self.stats, 0 when none pending
         self._seen_rollouts = 0  # entries of the datamodule's depth_history already accounted for
 
@@ -76,7 +76,7 @@ class CurriculumCallback(Callback):
     def on_train_batch_end(
         self, trainer: pl.Trainer, pl_module: pl.LightningModule, outputs: Any, batch: Any, batch_idx: int
     ) -> None:
-        self.stats.add(outputs)
+        self.stats.add(TurnKL.from_outputs(outputs))
 
     def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         self._check_rollouts(trainer, pl_module)
@@ -85,7 +85,7 @@ class CurriculumCallback(Callback):
     def _feed_schedule(self, trainer: pl.Trainer) -> None:
         if not self.stats_step:
             return
-        self.stats.all_reduce(trainer)
+        self.stats.all_reduce(trainer.strategy, trainer.world_size)
         self.schedule.update(self.stats_step, self.stats.kl_by_turn(), self.stats.low_support_by_turn())
         self.stats.reset()
         self.stats_step = 0

@@ -10,7 +10,7 @@ import numpy as np
 from lightning.pytorch.callbacks import Callback
 from lightning.pytorch.loggers import TensorBoardLogger
 
-from callbacks.turn_stats import TurnStats
+from tcod_pl.turn_stats import StepTurnStats, TurnKL
 
 
 def window_stats(steps: list[float], values: list[float]) -> dict[str, float]:
@@ -50,7 +50,7 @@ class KLStabilityMonitor(Callback):
         self.window = window
         self.max_turn_scalars = max_turn_scalars
         self.log_images_every = log_images_every
-        self.stats = TurnStats()
+        self.stats = StepTurnStats()
         self.history: dict[str, list[Any]] = {
             k: [] for k in ("step", "traj_kl", "kl_by_turn", "support_by_turn")
         }
@@ -63,7 +63,7 @@ class KLStabilityMonitor(Callback):
     def on_train_batch_end(
         self, trainer: pl.Trainer, pl_module: pl.LightningModule, outputs: Any, batch: Any, batch_idx: int
     ) -> None:
-        self.stats.add(outputs)
+        self.stats.add(TurnKL.from_outputs(outputs))
 
     def on_validation_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         value = trainer.callback_metrics.get("val/success")
@@ -73,7 +73,7 @@ class KLStabilityMonitor(Callback):
         self.val_success = [(s, v) for s, v in self.val_success if s != step] + [(step, float(value))]
 
     def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        self.stats.all_reduce(trainer)
+        self.stats.all_reduce(trainer.strategy, trainer.world_size)
         if self.stats.empty:
             return
         step = trainer.current_epoch + 1
@@ -179,7 +179,7 @@ class KLStabilityMonitor(Callback):
             if getattr(pl_module, key, None) is not None:
                 params[key] = getattr(pl_module, key)
         dm = trainer.datamodule
-        for key in ("episodes_per_step", "tasks_per_step", "batch_size", "max_turns"):
+        for key in ("episodes_per_step", "batch_size", "max_turns"):
             if isinstance(getattr(dm, key, None), int | float | str):
                 params[f"data/{key}"] = getattr(dm, key)
         params["monitor/window"] = self.window

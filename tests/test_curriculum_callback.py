@@ -11,6 +11,7 @@ from torch.utils.data import DataLoader, IterableDataset
 
 from callbacks import Adaptive, Constant, CurriculumCallback, Linear, Step
 from callbacks.schedules import Schedule
+from tcod_pl.turn_stats import OUTPUT_KEY, ByTurn, TurnKL
 
 # Frontier KL grows by this factor per epoch: flat, flat, escalating, flat... (drives Adaptive).
 KL_SCALE = [1.0, 1.0, 1.0, 3.0, 9.0, 9.0, 9.0, 9.0, 9.0]
@@ -80,15 +81,9 @@ class PerTurnKLModule(pl.LightningModule):
     def training_step(self, batch, batch_idx):
         turns = int(batch["turns"])
         kl = (1.0 + 0.1 * torch.arange(turns, dtype=torch.float32)) * KL_SCALE[self.current_epoch]
-        return {
-            "loss": ((self.w - 1.0) ** 2).sum(),
-            "turn_kl": kl,
-            "traj_kl": kl.sum()[None],
-            "kl_by_turn_sum": kl,
-            "kl_by_turn_count": torch.ones(turns),
-            "low_support_by_turn_sum": torch.zeros(turns),
-            "tokens_by_turn": torch.full((turns,), 4.0),
-        }
+        by_turn = ByTurn(kl, torch.ones(turns), torch.zeros(turns), torch.full((turns,), 4.0))
+        stats = TurnKL(turn_kl=kl, traj_kl=kl.sum()[None], by_turn=by_turn, low_support=torch.tensor(0.0))
+        return {"loss": ((self.w - 1.0) ** 2).sum(), OUTPUT_KEY: stats}
 
     def validation_step(self, batch, batch_idx):
         self.log("val/success", 0.5, batch_size=1)

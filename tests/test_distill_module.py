@@ -69,11 +69,11 @@ def test_training_step_outputs_per_turn_kl(tiny_models, episodes_file):
                 total += (ls[b, i - 1, y] - lt[b, i - 1, y]).item()
         expected_turn0.append(total)
     n_ep = batch["input_ids"].shape[0]
-    assert stats["traj_kl"].numel() == n_ep
-    assert stats["kl_by_turn_count"][0].item() == n_ep
-    assert stats["kl_by_turn_sum"][0].item() == pytest.approx(sum(expected_turn0), abs=1e-3)
-    assert stats["traj_kl"].sum().item() == pytest.approx(stats["turn_kl"].sum().item(), abs=1e-4)
-    assert 0.0 <= stats["low_support"].item() <= 1.0
+    assert stats.traj_kl.numel() == n_ep
+    assert stats.by_turn.kl_count[0].item() == n_ep
+    assert stats.by_turn.kl_sum[0].item() == pytest.approx(sum(expected_turn0), abs=1e-3)
+    assert stats.traj_kl.sum().item() == pytest.approx(stats.turn_kl.sum().item(), abs=1e-4)
+    assert 0.0 <= stats.low_support.item() <= 1.0
 
 
 def test_lora_trains_only_adapter_weights(tiny_models, episodes_file):
@@ -87,7 +87,7 @@ def test_lora_trains_only_adapter_weights(tiny_models, episodes_file):
     assert trainable and all("lora_" in n for n in trainable)
     frozen_before = {n: p.clone() for n, p in module.student.named_parameters() if not p.requires_grad}
     opt = module.configure_optimizers()
-    loss = module.score(batch_of(module, episodes_file))["loss"]
+    loss = module.score(batch_of(module, episodes_file)).loss
     loss.backward()
     opt.step()
     for n, p in module.student.named_parameters():
@@ -152,7 +152,7 @@ def test_clipped_and_plain_losses_give_the_same_gradient_with_one_update_per_bat
         stale = torch.where(batch["loss_mask"][:, 1:], now - 0.7, torch.nan)
         batch["behaviour_logprobs"] = torch.cat([batch["behaviour_logprobs"][:, :1], stale], 1)
         module.student.zero_grad()
-        module.score(batch)["loss"].backward()
+        module.score(batch).loss.backward()
         grads[name] = torch.cat([p.grad.flatten() for p in module.student.parameters() if p.grad is not None])
     assert grads["plain"].abs().max() > 1e-4
     torch.testing.assert_close(grads["clipped"], grads["plain"], rtol=1e-5, atol=1e-7)

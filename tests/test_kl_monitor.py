@@ -17,6 +17,7 @@ from torch.utils.data import DataLoader
 
 from callbacks import CurriculumCallback, KLStabilityMonitor, Linear
 from callbacks.kl_monitor import window_stats
+from tcod_pl.turn_stats import OUTPUT_KEY, ByTurn, TurnKL
 
 # Per-epoch scale of the per-turn KL: the trajectory KL wobbles, then escalates.
 SCALE = [1.0, 1.5, 1.2, 2.0, 3.5, 3.0, 5.0]
@@ -37,15 +38,14 @@ class ScriptedKLModule(pl.LightningModule):
         s = SCALE[self.current_epoch]
         # Two episodes of TURNS turns; per-turn KL of episode 2 is 2x episode 1's -> mean 1.5x.
         turn_kl = torch.tensor([[k * s, 2 * k * s] for k in KL_BY_TURN])  # [turn, episode]
-        return {
-            "loss": ((self.w - 1.0) ** 2).sum(),
-            "turn_kl": turn_kl.flatten(),
-            "traj_kl": turn_kl.sum(0),
-            "kl_by_turn_sum": turn_kl.sum(1),
-            "kl_by_turn_count": torch.full((TURNS,), 2.0),
-            "low_support_by_turn_sum": torch.arange(TURNS, dtype=torch.float32),
-            "tokens_by_turn": torch.full((TURNS,), 10.0),
-        }
+        by_turn = ByTurn(
+            kl_sum=turn_kl.sum(1),
+            kl_count=torch.full((TURNS,), 2.0),
+            low_support_sum=torch.arange(TURNS, dtype=torch.float32),
+            tokens=torch.full((TURNS,), 10.0),
+        )
+        stats = TurnKL(turn_kl.flatten(), turn_kl.sum(0), by_turn, low_support=torch.tensor(0.0))
+        return {"loss": ((self.w - 1.0) ** 2).sum(), OUTPUT_KEY: stats}
 
     def validation_step(self, batch, batch_idx):
         self.log("val/success", 0.1 * (self.current_epoch + 1), batch_size=1)

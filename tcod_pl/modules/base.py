@@ -12,6 +12,7 @@ from torch import nn
 from torchmetrics import MeanMetric
 
 from tcod_pl.models.loading import LoraOptions, apply_lora, load_causal_lm, load_tokenizer
+from tcod_pl.turn_stats import TokenTurns
 
 # score: the best score reached in an episode (the reference's); final_score: the score at its end.
 OUTCOMES = ("success", "score", "final_score", "rounds", "invalid_rate")
@@ -66,12 +67,12 @@ class CausalLMModule(pl.LightningModule):
         ).last_hidden_state
         return model.get_output_embeddings()(hidden[:, :-1][select]).float()
 
-    def token_groups(self, batch: dict[str, torch.Tensor], select: torch.Tensor) -> tuple[torch.Tensor, ...]:
-        """Per supervised token: its episode, its turn, and a unique id for (episode, turn)."""
+    @staticmethod
+    def token_turns(batch: dict[str, torch.Tensor], select: torch.Tensor) -> TokenTurns:
+        """Per supervised token: its episode and its turn."""
         b, length = select.shape
         episode = batch["episode_index"][:, None].expand(b, length)[select]
-        turn = batch["turn_index"][:, 1:][select]
-        return episode, turn, episode * 100_000 + turn
+        return TokenTurns(episode=episode, turn=batch["turn_index"][:, 1:][select])
 
     # ----- evaluation outcomes ----------------------------------------------------------------------
     def update_outcomes(self, stage: str, batch: dict[str, torch.Tensor]) -> None:

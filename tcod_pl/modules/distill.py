@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -11,8 +12,19 @@ import torch.nn.functional as F
 from tcod_pl.losses import DistillationLoss, SampledReverseKL
 from tcod_pl.models.loading import LoraOptions, check_same_vocabulary, load_causal_lm, load_tokenizer
 from tcod_pl.modules.base import CausalLMModule
+from tcod_pl.turn_stats import OUTPUT_KEY, TokenTurns, TurnKL
 
 TEACHER_PREFIX = "teacher."
+
+
+@dataclass
+class Scored:
+    """A batch scored by student and teacher: the loss and the log-probs of the supervised tokens."""
+
+    loss: torch.Tensor
+    lp_student: torch.Tensor  # log pS(y) of each supervised token (no grad)
+    lp_teacher: torch.Tensor  # log pT(y), at the teacher temperature
+    where: TokenTurns  # each token's episode and turn
 
 
 class DistillationModule(CausalLMModule):
@@ -89,68 +101,43 @@ class DistillationModule(CausalLMModule):
         return result
 
     # ----- scoring ----------------------------------------------------------------------------------
-    def score(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    def score(self, batch: dict[str, torch.Tensor]) -> Scored:
         select, targets = self.supervised_positions(batch)
         student_logits = self.logits_at(self.student, batch, select)
         with torch.no_grad():
             teacher_logits = self.logits_at(self.teacher, batch, select) / self.teacher_temperature
         vocab = min(student_logits.shape[-1], teacher_logits.shape[-1])
         student_logits, teacher_logits = student_logits[:, :vocab], teacher_logits[:, :vocab]
-        episode, turn, group = self.token_groups(batch, select)
+        where = self.token_turns(batch, select)
         behaviour = batch["behaviour_logprobs"][:, 1:][select]
-        loss = self.loss_fn(student_logits, teacher_logits, targets, group, behaviour)
+        _, turn_of_token = where.turn_ids()  # one id per (episode, turn): a "sequence" for aggregation
+        loss = self.loss_fn(student_logits, teacher_logits, targets, turn_of_token, behaviour)
         with torch.no_grad():
             lp_s = F.log_softmax(student_logits, -1).gather(-1, targets[:, None]).squeeze(-1)
             lp_t = F.log_softmax(teacher_logits, -1).gather(-1, targets[:, None]).squeeze(-1)
-        return {"loss": loss, "lp_s": lp_s, "lp_t": lp_t, "episode": episode, "turn": turn, "group": group}
+        return Scored(loss, lp_s, lp_t, where)
 
-    def kl_stats(self, scored: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    def kl_stats(self, scored: Scored) -> TurnKL:
         """Per-turn KL (sum over a turn's tokens of log pS - log pT), trajectory KL, teacher support."""
-        kl_tok = scored["lp_s"] - scored["lp_t"]
-        low = (scored["lp_t"].exp() < self.support_threshold).float()
-        groups, inverse = torch.unique(scored["group"], return_inverse=True)
-        n = groups.numel()
-        turn_kl = torch.zeros(n, device=kl_tok.device).index_add(0, inverse, kl_tok)
-        turn_of = groups % 100_000
-        episode_of = groups // 100_000
-        max_turn = int(turn_of.max()) + 1 if n else 0
-        by_turn_kl = torch.zeros(max_turn, device=kl_tok.device).index_add(0, turn_of, turn_kl)
-        by_turn_n = torch.zeros(max_turn, device=kl_tok.device).index_add(
-            0, turn_of, torch.ones_like(turn_kl)
-        )
-        low_by_turn = torch.zeros(max_turn, device=kl_tok.device).index_add(0, scored["turn"], low)
-        tok_by_turn = torch.zeros(max_turn, device=kl_tok.device).index_add(
-            0, scored["turn"], torch.ones_like(low)
-        )
-        episodes, ep_inverse = torch.unique(episode_of, return_inverse=True)
-        traj_kl = torch.zeros(episodes.numel(), device=kl_tok.device).index_add(0, ep_inverse, turn_kl)
-        return {
-            "turn_kl": turn_kl,
-            "traj_kl": traj_kl,
-            "kl_by_turn_sum": by_turn_kl,
-            "kl_by_turn_count": by_turn_n,
-            "low_support_by_turn_sum": low_by_turn,
-            "tokens_by_turn": tok_by_turn,
-            "low_support": low.mean() if low.numel() else low.sum(),
-        }
+        return TurnKL.compute(scored.lp_student, scored.lp_teacher, scored.where, self.support_threshold)
 
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> dict[str, Any]:
         scored = self.score(batch)
         stats = self.kl_stats(scored)
-        n_tok = int(scored["lp_s"].numel())
-        n_ep = max(1, int(stats["traj_kl"].numel()))
-        self.log("train/loss", scored["loss"], prog_bar=True, batch_size=max(1, n_tok))
+        n_tok = int(scored.lp_student.numel())
+        n_ep = max(1, int(stats.traj_kl.numel()))
+        self.log("train/loss", scored.loss, prog_bar=True, batch_size=max(1, n_tok))
         if n_tok:
-            self.log("train/traj_kl", stats["traj_kl"].mean(), prog_bar=True, batch_size=n_ep)
-            self.log("train/turn_kl", stats["turn_kl"].mean(), batch_size=max(1, stats["turn_kl"].numel()))
-            self.log("train/token_kl", (scored["lp_s"] - scored["lp_t"]).mean(), batch_size=n_tok)
-            self.log("train/teacher_low_support", stats["low_support"], batch_size=n_tok)
+            self.log("train/traj_kl", stats.traj_kl.mean(), prog_bar=True, batch_size=n_ep)
+            self.log("train/turn_kl", stats.turn_kl.mean(), batch_size=max(1, stats.turn_kl.numel()))
+            self.log("train/token_kl", (scored.lp_student - scored.lp_teacher).mean(), batch_size=n_tok)
+            self.log("train/teacher_low_support", stats.low_support, batch_size=n_tok)
         self.log("train/supervised_tokens", float(n_tok), reduce_fx="sum", batch_size=1)
         if "outcome_success" in batch and batch["episode_first"].any():
             first = batch["episode_first"]
             for key in ("success", "score", "final_score", "rounds"):
                 self.log(f"train/{key}", batch[f"outcome_{key}"][first].mean(), batch_size=int(first.sum()))
-        return {"loss": scored["loss"], **{k: v.detach() for k, v in stats.items()}}
+        return {"loss": scored.loss, OUTPUT_KEY: stats}
 
     def _eval_step(self, stage: str, batch: dict[str, torch.Tensor]) -> None:
         self.update_outcomes(stage, batch)
@@ -158,9 +145,9 @@ class DistillationModule(CausalLMModule):
             return
         scored = self.score(batch)
         stats = self.kl_stats(scored)
-        self.log(f"{stage}/traj_kl", stats["traj_kl"].mean(), batch_size=max(1, stats["traj_kl"].numel()))
+        self.log(f"{stage}/traj_kl", stats.traj_kl.mean(), batch_size=max(1, stats.traj_kl.numel()))
         self.log(
-            f"{stage}/teacher_low_support", stats["low_support"], batch_size=max(1, scored["lp_s"].numel())
+            f"{stage}/teacher_low_support", stats.low_support, batch_size=max(1, scored.lp_student.numel())
         )
 
     def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:

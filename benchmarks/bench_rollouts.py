@@ -15,11 +15,12 @@ import time
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
+from tcod_pl.curriculum.rules import Full
 from tcod_pl.data.packing import ChatPacker
 from tcod_pl.envs import EnvPool, ScienceWorldConfig
 from tcod_pl.rollout.policy import HFPolicy
 from tcod_pl.rollout.prompting import AgentPrompt
-from tcod_pl.rollout.runner import DepthRule, RolloutRunner
+from tcod_pl.rollout.runner import RolloutRunner
 from tcod_pl.testing import make_tiny_models
 
 
@@ -29,7 +30,7 @@ def measure(
     runner = RolloutRunner(pool, policy, packer, AgentPrompt(hints="none"))
     torch.manual_seed(0)
     start = time.perf_counter()
-    episodes = runner.run(tasks, DepthRule("full", None, max_turns), temperature=1.0)
+    episodes = runner.run(tasks, Full(max_turns=max_turns), temperature=1.0)
     elapsed = time.perf_counter() - start
     tokens = sum(len(t.response_ids or []) for e in episodes for t in e.turns)
     return elapsed, tokens, len(episodes)

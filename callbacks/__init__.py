@@ -1,9 +1,13 @@
-"""Callbacks that drive the temporal curriculum (TCOD) and monitor KL stability."""
+"""Lightning callbacks: the temporal curriculum's hooks (TCOD), KL-stability monitoring, export.
+
+The schedules are re-exported from ``tcod_pl.curriculum`` so that ``callbacks.Linear`` etc. keep
+working in configs.
+"""
 
 from callbacks.curriculum import CurriculumCallback
 from callbacks.export import ExportHuggingFace
 from callbacks.kl_monitor import KLStabilityMonitor
-from callbacks.schedules import Adaptive, Constant, Linear, Schedule, Step
+from tcod_pl.curriculum.schedules import Adaptive, Constant, Linear, Schedule, Step
 
 __all__ = [
     "Adaptive",

@@ -10,6 +10,7 @@ import numpy as np
 from lightning.pytorch.callbacks import Callback
 from lightning.pytorch.loggers import TensorBoardLogger
 
+from tcod_pl.curriculum import Curriculum
 from tcod_pl.turn_stats import StepTurnStats, TurnKL
 
 
@@ -170,7 +171,7 @@ class KLStabilityMonitor(Callback):
     def run_hparams(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> dict[str, Any]:
         params: dict[str, Any] = {"curriculum/schedule": "none"}
         for cb in trainer.callbacks:
-            if callable(getattr(cb, "hparams", None)) and hasattr(cb, "schedule"):
+            if isinstance(cb, Curriculum):
                 params |= cb.hparams()
         loss = getattr(pl_module, "loss_fn", None)
         if loss is not None:

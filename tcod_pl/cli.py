@@ -8,6 +8,8 @@ import lightning.pytorch as pl
 from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
 
+from callbacks.curriculum import CurriculumCallback  # the CLI wires the top-level callbacks in
+from tcod_pl.curriculum import Curriculum, Schedule
 from tcod_pl.errors import ConfigError
 
 TRAINER_DEFAULTS = {
@@ -19,6 +21,11 @@ TRAINER_DEFAULTS = {
         "init_args": {"save_dir": "runs", "name": "tcod"},
     },
 }
+
+
+def curriculum(schedule: Schedule | None = None, mode: str = "f2b") -> CurriculumCallback:
+    """The ``curriculum:`` key: a ``CurriculumCallback``, or None when no schedule is set."""
+    return None if schedule is None else CurriculumCallback(schedule, mode)  # type: ignore[return-value]
 
 
 class TcodCLI(LightningCLI):
@@ -37,13 +44,27 @@ class TcodCLI(LightningCLI):
         # what `--ckpt_path last` resumes from.
         parser.add_lightning_class_args(ModelCheckpoint, "checkpoint")
         parser.set_defaults({"checkpoint.save_last": True})
+        # The curriculum has its own key, so a curriculum file swaps the method (schedule + mode) and
+        # leaves trainer.callbacks alone. Without a schedule there is none: full-depth training episodes.
+        parser.add_lightning_class_args(curriculum, "curriculum")
 
     def instantiate_trainer(self, **kwargs: object) -> pl.Trainer:
         trainer_config = {**self._get(self.config_init, "trainer", default={}), **kwargs}
         extra = [self._get(self.config_init, c) for c in self._parser(self.subcommand).callback_keys]
+        extra = [c for c in extra if c is not None]  # no curriculum set
+        self._check_one_curriculum(trainer_config, extra)
         if trainer_config.get("enable_checkpointing") is False:  # the user turned checkpoints off
             extra = [c for c in extra if not isinstance(c, ModelCheckpoint)]
         return self._instantiate_trainer(trainer_config, extra)
+
+    @staticmethod
+    def _check_one_curriculum(trainer_config: dict, extra: list) -> None:
+        listed = [c for c in trainer_config.get("callbacks") or [] if isinstance(c, Curriculum)]
+        if listed and any(isinstance(c, Curriculum) for c in extra):
+            raise ConfigError(
+                "a curriculum is set both under `curriculum:` and in trainer.callbacks: remove the "
+                "CurriculumCallback entry from trainer.callbacks (configs/curriculum/*.yaml set `curriculum:`)"
+            )
 
     def instantiate_classes(self) -> None:
         ConfigError.last = None

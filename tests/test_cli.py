@@ -111,3 +111,36 @@ def test_checkpointing_can_be_turned_off(tiny_models, episodes_file, tmp_path):
     )
     run_dir = tmp_path / "runs" / "cli" / "version_0"
     assert list(run_dir.glob("events.out.tfevents.*")) and not (run_dir / "checkpoints").exists()
+
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_a_curriculum_file_swaps_only_the_curriculum_key():
+    base = str(REPO / "configs" / "scienceworld.yaml")
+    plain = yaml.safe_load(run_cli("fit", "--config", base, "--print_config").stdout)
+    out = run_cli(
+        "fit", "--config", base, "--config", str(REPO / "configs/curriculum/b2f.yaml"), "--print_config"
+    )
+    assert out.returncode == 0, out.stderr
+    composed = yaml.safe_load(out.stdout)
+    assert plain["curriculum"]["mode"] == "f2b" and composed["curriculum"]["mode"] == "b2f"
+    assert composed["curriculum"]["schedule"]["class_path"].endswith("Linear")
+    # The monitor's settings (and every other callback) are the base config's.
+    assert composed["trainer"]["callbacks"] == plain["trainer"]["callbacks"]
+    [monitor] = composed["trainer"]["callbacks"]
+    assert monitor["class_path"].endswith("KLStabilityMonitor") and monitor["init_args"]["window"] == 5
+
+
+def test_a_curriculum_in_both_places_is_one_clear_error(tiny_models, episodes_file, tmp_path):
+    schedule = {"class_path": "tcod_pl.curriculum.Linear"}
+    config = write_config(tmp_path, tiny_models, episodes_file, curriculum={"schedule": schedule})
+    cfg = yaml.safe_load(config.read_text())
+    cfg["trainer"]["callbacks"].append(
+        {"class_path": "callbacks.CurriculumCallback", "init_args": {"schedule": schedule}}
+    )
+    config.write_text(yaml.safe_dump(cfg))
+    out = run_cli("fit", "--config", str(config))
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    [line] = [ln for ln in out.stderr.splitlines() if ln.startswith("error:")]
+    assert "`curriculum:` and in trainer.callbacks" in line

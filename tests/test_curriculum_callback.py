@@ -1,6 +1,9 @@
-"""CurriculumCallback inside a real Trainer, against a fake datamodule with the rollout depth API."""
+"""CurriculumCallback inside a real Trainer, against a fake datamodule that asks it for the depth rule."""
 
 from __future__ import annotations
+
+from dataclasses import asdict
+from types import SimpleNamespace
 
 import lightning.pytorch as pl
 import pytest
@@ -10,7 +13,7 @@ from torch import nn
 from torch.utils.data import DataLoader, IterableDataset
 
 from callbacks import Adaptive, Constant, CurriculumCallback, Linear, Step
-from callbacks.schedules import Schedule
+from tcod_pl.curriculum import Curriculum, RolloutRecord, Schedule, find_curriculum
 from tcod_pl.turn_stats import OUTPUT_KEY, ByTurn, TurnKL
 
 # Frontier KL grows by this factor per epoch: flat, flat, escalating, flat... (drives Adaptive).
@@ -18,7 +21,7 @@ KL_SCALE = [1.0, 1.0, 1.0, 3.0, 9.0, 9.0, 9.0, 9.0, 9.0]
 
 
 class LazyRollouts(IterableDataset):
-    """Reads the depth only when iterated, like the real rollout datamodule.
+    """Asks the curriculum for the rule only when iterated, like the real rollout datamodule.
 
     Unsized, Lightning prefetches its first batch when it builds the loader, before
     on_train_epoch_start, on the first epoch of a fit (fresh or resumed); sized, it does not.
@@ -34,18 +37,19 @@ class LazyRollouts(IterableDataset):
 
     def __iter__(self):
         dm = self.dm
-        turns = dm.max_turns if dm.depth is None else min(dm.depth, dm.max_turns)
-        dm.depth_history.append(
-            {
-                "epoch": dm.trainer.current_epoch,
-                "step": dm.trainer.current_epoch + 1,
-                "depth": dm.depth,
-                "mode": dm.mode,
-                "episodes": 2,
-                "mean_student_turns": float(turns),
-                "mean_replayed": 0.0,
-            }
+        rule = find_curriculum(dm.trainer).rule(dm.max_turns)
+        turns = dm.max_turns if rule.depth is None else min(rule.depth, dm.max_turns)
+        record = RolloutRecord(
+            dm.trainer.current_epoch,
+            dm.trainer.current_epoch + 1,
+            rule.depth,
+            rule.mode,
+            2,
+            float(turns),
+            0.0,
         )
+        dm.depth_history.append(asdict(record))
+        find_curriculum(dm.trainer).report(record)
         yield {"turns": torch.tensor(turns)}
 
 
@@ -55,14 +59,7 @@ class FakeRolloutDataModule(pl.LightningDataModule):
         self.sized = sized
         self.max_turns = max_turns
         self.with_val = with_val
-        self.depth: int | None = None
-        self.mode = "f2b"
-        self.calls: list[tuple[int, int | None, str]] = []
         self.depth_history: list[dict] = []
-
-    def set_curriculum(self, depth: int | None, mode: str = "f2b") -> None:
-        self.calls.append((self.trainer.current_epoch, depth, mode))
-        self.depth, self.mode = depth, mode
 
     def train_dataloader(self):
         return DataLoader(LazyRollouts(self), batch_size=None)
@@ -168,22 +165,29 @@ def test_adaptive_in_the_loop_grows_then_holds(tmp_path):
     assert [d for _, d, _ in rollouts(dm)] == [1, 1, 2, 2, 2, 2]
 
 
-def test_invalid_mode_and_missing_depth_api_are_clear_errors(tmp_path):
+def test_invalid_mode_and_a_datamodule_that_never_asks_are_reported(tmp_path):
     with pytest.raises(ValueError, match="mode must be one of"):
         CurriculumCallback(Linear(), mode="backward")
 
-    class NoDepthAPI(pl.LightningDataModule):
+    class NeverAsks(pl.LightningDataModule):
         def train_dataloader(self):
             return DataLoader([{"turns": torch.tensor(1)}], batch_size=None)
 
     trainer = pl.Trainer(
         max_epochs=1, logger=False, enable_progress_bar=False, callbacks=[CurriculumCallback(Linear())]
     )
-    with pytest.raises(ValueError, match="set_curriculum"):
-        trainer.fit(PerTurnKLModule(), datamodule=NoDepthAPI())
+    with pytest.warns(UserWarning, match="nothing asked for the depth rule of step 1.*NeverAsks"):
+        trainer.fit(PerTurnKLModule(), datamodule=NeverAsks())
 
 
-def test_warns_when_rollouts_ran_before_the_depth_was_set(tmp_path):
+def test_two_curricula_are_a_clear_error():
+    # (Lightning itself refuses two callbacks of one stateful class; two curriculum classes pass it.)
+    trainer = SimpleNamespace(callbacks=[CurriculumCallback(Linear()), Curriculum(Constant())])
+    with pytest.raises(ValueError, match="2 curricula .* under the `curriculum:` key"):
+        find_curriculum(trainer)
+
+
+def test_rollouts_made_before_the_epoch_starts_get_that_steps_depth(tmp_path):
     class EagerRollouts(FakeRolloutDataModule):
         """Rolls out inside train_dataloader(), which Lightning calls before on_train_epoch_start."""
 
@@ -192,14 +196,15 @@ def test_warns_when_rollouts_ran_before_the_depth_was_set(tmp_path):
             return DataLoader([batch], batch_size=None)
 
     dm = EagerRollouts()
+    schedule = Linear(k_start=1, eta=2)
     trainer = pl.Trainer(
-        max_epochs=2,
+        max_epochs=4,
         logger=False,
         enable_checkpointing=False,
         default_root_dir=tmp_path,
         enable_progress_bar=False,
         reload_dataloaders_every_n_epochs=1,
-        callbacks=[CurriculumCallback(Linear(k_start=1, eta=2))],
+        callbacks=[CurriculumCallback(schedule)],
     )
-    with pytest.warns(UserWarning, match="rollouts of step 2 used depth 1, the schedule says 2"):
-        trainer.fit(PerTurnKLModule(), datamodule=dm)
+    trainer.fit(PerTurnKLModule(), datamodule=dm)
+    assert [d for _, d, _ in rollouts(dm)] == [schedule.depth(n) for n in range(1, 5)] == [1, 2, 2, 3]

@@ -17,6 +17,7 @@ from torch.utils.data import DataLoader
 
 from callbacks import CurriculumCallback, KLStabilityMonitor, Linear
 from callbacks.kl_monitor import window_stats
+from tcod_pl.curriculum import find_curriculum
 from tcod_pl.turn_stats import OUTPUT_KEY, ByTurn, TurnKL
 
 # Per-epoch scale of the per-turn KL: the trajectory KL wobbles, then escalates.
@@ -54,17 +55,21 @@ class ScriptedKLModule(pl.LightningModule):
         return torch.optim.SGD(self.parameters(), lr=self.learning_rate)
 
 
-class DepthAPIData(pl.LightningDataModule):
-    """One batch per epoch, with the curriculum depth API (records nothing)."""
+class AskingData(pl.LightningDataModule):
+    """One batch per epoch; asks the curriculum for the step's depth rule, as rollouts do."""
 
     max_turns = 30
     episodes_per_step = 2
 
-    def set_curriculum(self, depth, mode="f2b"):
-        self.depth = depth
-
     def train_dataloader(self):
-        return DataLoader([torch.zeros(1)], batch_size=1)
+        return DataLoader(self, batch_size=1)
+
+    def __len__(self):
+        return 1
+
+    def __getitem__(self, index):
+        self.rule = find_curriculum(self.trainer).rule(self.max_turns)
+        return torch.zeros(1)
 
     def val_dataloader(self):
         return DataLoader([torch.zeros(1)], batch_size=1)
@@ -86,7 +91,7 @@ def fit(tmp_path, epochs: int, ckpt_path=None, window: int = 3, logger=None):
             ModelCheckpoint(dirpath=tmp_path / "ckpt", save_last=True),
         ],
     )
-    trainer.fit(ScriptedKLModule(), datamodule=DepthAPIData(), ckpt_path=ckpt_path)
+    trainer.fit(ScriptedKLModule(), datamodule=AskingData(), ckpt_path=ckpt_path)
     return trainer, monitor
 
 

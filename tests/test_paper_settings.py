@@ -51,12 +51,12 @@ def test_paper_configs_carry_the_references_settings(benchmark, capsys, monkeypa
         assert data["batch_unit"] == "turns" and data["batch_size"] * trainer["accumulate_grad_batches"] == 64
         assert trainer["max_epochs"] == steps and trainer["gradient_clip_val"] == 1.0
         assert trainer["check_val_every_n_epoch"] == 5
-        [curriculum] = [c for c in trainer["callbacks"] if c["class_path"].endswith("CurriculumCallback")]
-        schedule = curriculum["init_args"]["schedule"]
+        curriculum = cfg["curriculum"]
+        schedule = curriculum["schedule"]
         if method == "vanilla":
             assert schedule["class_path"].endswith("Constant") and schedule["init_args"]["depth"] is None
         else:
-            assert curriculum["init_args"]["mode"] == method
+            assert curriculum["mode"] == method
             assert schedule["class_path"].endswith("Linear")
             eta = eta_f2b if method == "f2b" else eta_b2f
             assert schedule["init_args"] == {"k_start": 1, "eta": eta, "max_depth": max_turns}

@@ -4,11 +4,12 @@ import pytest
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
+from tcod_pl.curriculum.rules import B2F, F2B, Expert, Full
 from tcod_pl.data.packing import ChatPacker
 from tcod_pl.envs import EnvPool, ScienceWorldConfig
 from tcod_pl.rollout.policy import HFPolicy
 from tcod_pl.rollout.prompting import AgentPrompt, parse_action
-from tcod_pl.rollout.runner import DepthRule, RolloutRunner
+from tcod_pl.rollout.runner import RolloutRunner
 
 TASK = "find-non-living-thing"
 
@@ -36,7 +37,7 @@ def runner(pool, tiny_models):
 
 def test_f2b_truncates_after_k_student_turns_all_supervised(runner, env_config):
     tasks = env_config.tasks("train")[:3]
-    episodes = runner.run(tasks, DepthRule("f2b", 3, max_turns=30))
+    episodes = runner.run(tasks, F2B(3, max_turns=30))
     assert len(episodes) == 3
     for ep in episodes:
         assert not ep.failed
@@ -50,7 +51,7 @@ def test_b2f_replays_expert_prefix_and_supervises_only_student_turns(runner, poo
     [gold] = pool.expert_actions([task])
     length = len(gold)
     assert length >= 3
-    [ep] = runner.run([task], DepthRule("b2f", 2, max_turns=length), experts=[gold])
+    [ep] = runner.run([task], B2F(2, max_turns=length), experts=[gold])
     replayed = ep.turns[: length - 2]
     assert ep.expert_prefix == length - 2
     assert [parse_action(t.response)[0] for t in replayed] == gold[: length - 2]
@@ -62,13 +63,13 @@ def test_b2f_replays_expert_prefix_and_supervises_only_student_turns(runner, poo
 def test_b2f_replay_that_finishes_the_task_has_no_training_turns(runner, pool, env_config):
     task = env_config.tasks("train")[0]
     [gold] = pool.expert_actions([task])
-    [ep] = runner.run([task], DepthRule("b2f", 1, max_turns=30), experts=[gold + ["look around"]])
+    [ep] = runner.run([task], B2F(1, max_turns=30), experts=[gold + ["look around"]])
     assert ep.success and ep.num_supervised == 0 and ep.expert_prefix == len(gold)
 
 
 def test_eval_rule_ignores_depth_and_runs_to_max_turns(runner, env_config):
     tasks = env_config.tasks("dev")[:2]
-    episodes = runner.run(tasks, DepthRule("full", None, max_turns=5), temperature=0.4)
+    episodes = runner.run(tasks, Full(max_turns=5), temperature=0.4)
     for ep in episodes:
         assert ep.turns[-1].done or len(ep.turns) == 5
         assert ep.expert_prefix == 0
@@ -77,7 +78,7 @@ def test_eval_rule_ignores_depth_and_runs_to_max_turns(runner, env_config):
 def test_expert_mode_replays_gold_and_succeeds(runner, pool, env_config):
     tasks = env_config.tasks("train")[:2]
     gold = pool.expert_actions(tasks)
-    episodes = runner.run(tasks, DepthRule("expert", None, max_turns=50), experts=gold)
+    episodes = runner.run(tasks, Expert(max_turns=50), experts=gold)
     for ep, g in zip(episodes, gold):
         assert ep.success and ep.score == 100
         assert [t.action for t in ep.turns] == g and all(t.supervised for t in ep.turns)
@@ -120,9 +121,7 @@ def test_score_is_the_best_reached_and_final_score_the_last(tiny_models):
     with EnvPool(config, num_workers=1) as pool:
         [gold] = pool.expert_actions([task])
         runner = RolloutRunner(pool, HFPolicy(), ChatPacker(tok), AgentPrompt(hints="none"))
-        [ep] = runner.run(
-            [task], DepthRule("expert", None, max_turns=30), experts=[[*gold[:2], "focus on air"]]
-        )
+        [ep] = runner.run([task], Expert(max_turns=30), experts=[[*gold[:2], "focus on air"]])
     scores = [t.score for t in ep.turns]
     assert ep.turns[-1].done and not ep.success and scores[-1] == 0.0
     assert max(scores) > 0 and ep.score == max(scores) and ep.final_score == 0.0
@@ -155,7 +154,7 @@ def test_b2f_context_what_the_students_first_prompt_contains(pool, env_config, t
     policy.bind(AutoModelForCausalLM.from_pretrained(tiny_models["student"]), tok)
     packer = ChatPacker(tok)
     runner = RolloutRunner(pool, policy, packer, AgentPrompt(hints="first"), b2f_context=context)
-    [ep] = runner.run([task], DepthRule("b2f", 2, max_turns=len(gold)), experts=[gold])
+    [ep] = runner.run([task], B2F(2, max_turns=len(gold)), experts=[gold])
     # the environment's action hints where the replay left it (same task, same actions)
     pool.reset([(0, task)])
     for action in gold[:replay]:
@@ -198,7 +197,7 @@ def test_b2f_context_what_the_students_first_prompt_contains(pool, env_config, t
 def test_b2f_summary_replay_that_finishes_the_task_supervises_nothing(runner, pool, env_config):
     task = env_config.tasks("train")[0]
     [gold] = pool.expert_actions([task])
-    [ep] = runner.run([task], DepthRule("b2f", 1, max_turns=30), experts=[gold + ["look around"]])
+    [ep] = runner.run([task], B2F(1, max_turns=30), experts=[gold + ["look around"]])
     assert ep.success and ep.chat_start == len(ep.turns) and not ep.chat_turns
     [sample] = runner.packer.pack(ep, with_outcome=True)  # still one sample: outcomes, batch count
     assert not any(sample.loss_mask) and sample.outcome["success"] == 1.0
@@ -215,7 +214,7 @@ def test_student_samples_its_end_of_turn_token_and_it_is_supervised(pool, env_co
     packer = ChatPacker(tok)
     assert packer.packs and packer.end_of_turn_id == tok.eos_token_id
     runner = RolloutRunner(pool, policy, packer, AgentPrompt(hints="every", hint_lines=["Objects"]))
-    episodes = runner.run(env_config.tasks("train")[:2], DepthRule("f2b", 3, max_turns=30))
+    episodes = runner.run(env_config.tasks("train")[:2], F2B(3, max_turns=30))
     ended = [t for ep in episodes for t in ep.turns if len(t.response_ids) < 24]
     assert ended and all(t.response_ids[-1] == packer.end_of_turn_id for t in ended)
     assert all(packer.end_of_turn_id not in t.response_ids[:-1] for ep in episodes for t in ep.turns)

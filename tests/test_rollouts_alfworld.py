@@ -3,11 +3,12 @@
 import pytest
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
+from tcod_pl.curriculum.rules import B2F
 from tcod_pl.data.packing import ChatPacker
 from tcod_pl.envs import AlfWorldConfig, EnvPool
 from tcod_pl.rollout.policy import HFPolicy
 from tcod_pl.rollout.prompting import AgentPrompt, parse_action
-from tcod_pl.rollout.runner import DepthRule, RolloutRunner
+from tcod_pl.rollout.runner import RolloutRunner
 
 pytest.importorskip("alfworld", reason="needs the alfworld extra: pip install -e '.[alfworld]'")
 
@@ -21,7 +22,7 @@ def test_b2f_on_alfworld_replays_the_walkthrough_prefix(tiny_models):
     with EnvPool(config, num_workers=1) as pool:
         [gold] = pool.expert_actions([task])
         runner = RolloutRunner(pool, policy, ChatPacker(tok), AgentPrompt(hints="every"))
-        [ep] = runner.run([task], DepthRule("b2f", 2, max_turns=len(gold)), experts=[gold])
+        [ep] = runner.run([task], B2F(2, max_turns=len(gold)), experts=[gold])
     assert ep.failed is None and ep.expert_prefix == len(gold) - 2
     assert [parse_action(t.response)[0] for t in ep.turns[: len(gold) - 2]] == gold[: len(gold) - 2]
     assert 1 <= ep.num_supervised <= 2

@@ -2,7 +2,7 @@ import math
 
 import pytest
 
-from callbacks.schedules import Adaptive, Constant, Linear, Step
+from tcod_pl.curriculum.schedules import Adaptive, Constant, Linear, Step
 
 NAN = math.nan
 

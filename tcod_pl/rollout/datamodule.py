@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Iterator
-from dataclasses import replace
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import lightning.pytorch as pl
@@ -13,6 +13,7 @@ import torch
 from torch.utils.data import DataLoader, IterableDataset
 from tqdm.auto import tqdm
 
+from tcod_pl.curriculum import DepthRule, Full, RolloutRecord, find_curriculum
 from tcod_pl.data.episode import Episode, save_episodes
 from tcod_pl.data.packing import ChatPacker, PackedSample, collate
 from tcod_pl.envs.base import EnvConfig, TaskSpec, interleave_by_name
@@ -20,7 +21,7 @@ from tcod_pl.envs.pool import EnvPool
 from tcod_pl.errors import ConfigError
 from tcod_pl.rollout.policy import HFPolicy, Policy
 from tcod_pl.rollout.prompting import AgentPrompt
-from tcod_pl.rollout.runner import B2F_CONTEXTS, DepthRule, RolloutRunner
+from tcod_pl.rollout.runner import B2F_CONTEXTS, RolloutRunner
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +29,7 @@ BATCH_UNITS = ("episodes", "turns")
 
 
 class _Rollouts(IterableDataset):
-    """Rolls out when iterated, i.e. after ``on_train_epoch_start`` has set this step's depth."""
+    """Rolls out when iterated, with the rule the curriculum gives at that moment."""
 
     def __init__(self, datamodule: RolloutDataModule, stage: str):
         self.datamodule, self.stage = datamodule, stage
@@ -36,9 +37,9 @@ class _Rollouts(IterableDataset):
     def __iter__(self) -> Iterator[dict[str, torch.Tensor]]:
         yield from self.datamodule.rollout_batches(self.stage)
 
-    # A sized loader keeps Lightning from fetching a batch (and so rolling out) before
-    # on_train_epoch_start; the count is an upper bound (episodes that yield no supervised
-    # turn, e.g. B2F replays that finish the task, can leave a batch out).
+    # Sized, so that Lightning knows the steps of a run (progress bar, estimated_stepping_batches for
+    # learning-rate schedules); the count is an upper bound (episodes that yield no supervised turn,
+    # e.g. B2F replays that finish the task, can leave a batch out).
     def __len__(self) -> int:
         return self.datamodule.num_batches(self.stage)
 
@@ -46,8 +47,9 @@ class _Rollouts(IterableDataset):
 class RolloutDataModule(pl.LightningDataModule):
     """Serves packed batches of fresh episodes from ``env`` played by the LightningModule's student.
 
-    The LightningModule must expose ``student`` (a causal LM) and ``tokenizer``. The curriculum
-    drives :meth:`set_curriculum`; without it every training episode is full depth (vanilla OPD).
+    The LightningModule must expose ``student`` (a causal LM) and ``tokenizer``. Training rollouts
+    ask the trainer's curriculum (``callbacks.CurriculumCallback``, the CLI's ``curriculum:`` key)
+    for their depth rule; without one every training episode is full depth (vanilla OPD).
     Evaluation (``val``/``test``) always plays full episodes from the initial state on a fixed panel.
 
     What one batch (one optimizer update, or 1/``accumulate_grad_batches`` of it) holds:
@@ -125,23 +127,12 @@ class RolloutDataModule(pl.LightningDataModule):
         self.seed = seed
         self.progress = progress
         self.episodes_dir = episodes_dir
-        self.mode = "full"
-        self.depth: int | None = None
-        self.depth_history: list[dict] = []
+        self.depth_history: list[dict] = []  # what each training step's rollouts were (RolloutRecord)
         self.last_episodes: dict[str, list[Episode]] = {}
         self._tasks: dict[str, list[TaskSpec]] = {}
         self._experts: dict[TaskSpec, list[str] | None] = {}
         self._pool: EnvPool | None = None
         self._packer: ChatPacker | None = None
-
-    # ----- curriculum API ---------------------------------------------------------------------------
-    def set_curriculum(self, depth: int | None, mode: str = "f2b") -> None:
-        """Depth for the next training rollouts: F2B truncation, B2F replay rule, or None = full."""
-        if depth is None:
-            self.mode, self.depth = "full", None
-            return
-        DepthRule(mode, depth, self.max_turns)  # validates
-        self.mode, self.depth = mode, depth
 
     # ----- Lightning hooks -------------------------------------------------------------------------------
     def setup(self, stage: str) -> None:
@@ -170,11 +161,10 @@ class RolloutDataModule(pl.LightningDataModule):
         return DataLoader(_Rollouts(self, "test"), batch_size=None)
 
     def state_dict(self) -> dict:
-        return {"depth_history": self.depth_history, "mode": self.mode, "depth": self.depth}
+        return {"depth_history": self.depth_history}
 
     def load_state_dict(self, state: dict) -> None:
         self.depth_history = list(state.get("depth_history", []))
-        self.mode, self.depth = state.get("mode", "full"), state.get("depth")
 
     # ----- rollouts -----------------------------------------------------------------------------------
     def num_batches(self, stage: str) -> int:
@@ -200,13 +190,13 @@ class RolloutDataModule(pl.LightningDataModule):
         self.policy.bind(module.student, module.tokenizer)
         if stage == "train":
             tasks = self.train_tasks(self.trainer.current_epoch)
-            rule = DepthRule(self.mode, self.depth, self.max_turns)
+            rule = self.training_rule()
             temperature = self.temperature
         else:
             tasks = self.eval_tasks(stage)
-            rule = DepthRule("full", None, self.max_turns)
+            rule = Full(max_turns=self.max_turns)
             temperature = self.eval_temperature
-        experts = self.experts(tasks) if rule.mode == "b2f" else None
+        experts = self.experts(tasks) if rule.needs_expert else None
         bar = tqdm(
             total=len(tasks),
             desc=f"rollout {stage}" + (f" step {self.trainer.current_epoch + 1}" if stage == "train" else ""),
@@ -226,12 +216,21 @@ class RolloutDataModule(pl.LightningDataModule):
                 failed[0],
             )
         if stage == "train":
-            self._record(rule, episodes)
+            record = RolloutRecord.of(self.trainer.current_epoch, rule, episodes)
+            self.depth_history.append(asdict(record))
+            curriculum = find_curriculum(self.trainer)
+            if curriculum is not None:
+                curriculum.report(record)
         self.last_episodes[stage] = episodes
         if self.episodes_dir is not None:
             name = f"{stage}-step{self.trainer.current_epoch + 1:04d}-rank{self.trainer.global_rank}.jsonl"
             save_episodes(episodes, Path(self.episodes_dir) / name)
         return episodes
+
+    def training_rule(self) -> DepthRule:
+        """The depth rule of the training step being played: the curriculum's, else full episodes."""
+        curriculum = find_curriculum(self.trainer)
+        return curriculum.rule(self.max_turns) if curriculum is not None else Full(max_turns=self.max_turns)
 
     def train_tasks(self, epoch: int) -> list[TaskSpec]:
         """This rank's tasks for training step ``epoch + 1``: a fixed function of (seed, epoch, rank)."""
@@ -285,20 +284,6 @@ class RolloutDataModule(pl.LightningDataModule):
             chunk.append(s)
         if chunk:
             yield collate(chunk, pad)
-
-    def _record(self, rule: DepthRule, episodes: list[Episode]) -> None:
-        n = max(1, len(episodes))
-        self.depth_history.append(
-            {
-                "epoch": self.trainer.current_epoch,
-                "step": self.trainer.current_epoch + 1,
-                "depth": rule.depth,
-                "mode": rule.mode,
-                "episodes": len(episodes),
-                "mean_student_turns": sum(e.num_supervised for e in episodes) / n,
-                "mean_replayed": sum(e.expert_prefix for e in episodes) / n,
-            }
-        )
 
 
 def _turns_of(sample: PackedSample) -> list[int]:

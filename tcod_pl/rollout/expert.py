@@ -15,6 +15,7 @@ import lightning.pytorch as pl
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
+from tcod_pl.curriculum.rules import Expert
 from tcod_pl.data.episode import Episode, load_episodes, save_episodes
 from tcod_pl.data.packing import ChatPacker, PackedSample, collate
 from tcod_pl.envs.base import EnvConfig, TaskSpec, interleave_by_name
@@ -22,7 +23,7 @@ from tcod_pl.envs.pool import EnvPool
 from tcod_pl.errors import ConfigError
 from tcod_pl.rollout.policy import Generation, Policy
 from tcod_pl.rollout.prompting import AgentPrompt
-from tcod_pl.rollout.runner import DepthRule, RolloutRunner
+from tcod_pl.rollout.runner import RolloutRunner
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +114,7 @@ def collect_expert_episodes(
 
         def replay(jobs: list[tuple[TaskSpec, list[str]]], what: str) -> list[Episode]:
             with tqdm(total=len(jobs), desc=what, unit="ep", disable=not progress) as bar:
-                rule = DepthRule("expert", None, max_turns)
+                rule = Expert(max_turns=max_turns)
                 return runner.run(
                     [t for t, _ in jobs], rule, experts=[a for _, a in jobs], progress=bar.update
                 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from tcod_pl.curriculum.rules import DepthRule
 from tcod_pl.data.episode import Episode, Turn
 from tcod_pl.data.packing import ChatPacker
 from tcod_pl.envs.base import ResetResult, StepResult, TaskSpec
@@ -12,46 +13,7 @@ from tcod_pl.envs.pool import EnvFailure, EnvPool
 from tcod_pl.rollout.policy import Policy
 from tcod_pl.rollout.prompting import AgentPrompt, parse_action
 
-MODES = ("full", "f2b", "b2f", "expert")
 B2F_CONTEXTS = ("summary", "history")
-
-
-@dataclass
-class DepthRule:
-    """How deep an episode goes.
-
-    ``full``: the student acts until done or ``max_turns`` (vanilla OPD, evaluation).
-    ``f2b``: the episode is cut after ``depth`` student turns.
-    ``b2f``: the first max(0, L - depth) expert actions are replayed (context, no loss), then the
-    student acts until done or ``max_turns`` total turns; no expert -> ``full``.
-    ``expert``: every action is the expert's (behaviour cloning data).
-    """
-
-    mode: str = "full"
-    depth: int | None = None
-    max_turns: int = 30
-
-    def __post_init__(self) -> None:
-        if self.mode not in MODES:
-            raise ValueError(f"rollout mode must be one of {MODES}, got {self.mode!r}")
-        if self.mode in ("f2b", "b2f") and (self.depth is None or self.depth < 1):
-            raise ValueError(f"mode {self.mode!r} needs depth >= 1, got {self.depth}")
-        if self.max_turns < 1:
-            raise ValueError(f"max_turns must be >= 1, got {self.max_turns}")
-
-    def replay_length(self, expert_len: int | None) -> int:
-        if self.mode == "expert":
-            return expert_len or 0
-        if self.mode != "b2f" or expert_len is None:
-            return 0
-        return min(max(0, expert_len - self.depth), self.max_turns)
-
-    def student_budget(self, replayed: int) -> int:
-        if self.mode == "f2b":
-            return min(self.depth, self.max_turns)
-        if self.mode == "expert":
-            return 0
-        return self.max_turns - replayed
 
 
 @dataclass
@@ -124,7 +86,9 @@ class RolloutRunner:
                 slot = slots[w][1]
                 action = slot.replay.pop(0)
                 # Demonstrations are the training signal; B2F replays are context only.
-                turn = Turn(slot.message, self.prompt.format_action(action), supervised=rule.mode == "expert")
+                turn = Turn(
+                    slot.message, self.prompt.format_action(action), supervised=rule.supervises_replay
+                )
                 actions[w] = (action, turn)
             if acting:
                 prompts = [self.packer.prompt_ids(slots[w][1].episode, slots[w][1].message) for w in acting]
@@ -190,7 +154,7 @@ class RolloutRunner:
                 rule.student_budget(len(replay)),
                 hints=hint_text,
                 task_description=reset.task_description,
-                summarise=rule.mode == "b2f" and self.b2f_context == "summary" and bool(replay),
+                summarise=not rule.supervises_replay and self.b2f_context == "summary" and bool(replay),
             )
             slot.message = self.prompt.first_message(reset.task_description, reset.observation, hint_text)
             if slot.budget <= 0 and not replay:

@@ -176,9 +176,12 @@ class KLStabilityMonitor(Callback):
         loss = getattr(pl_module, "loss_fn", None)
         if loss is not None:
             params["loss"] = type(loss).__name__
-        for key in ("learning_rate", "support_threshold"):
-            if getattr(pl_module, key, None) is not None:
-                params[key] = getattr(pl_module, key)
+        if trainer.optimizers:  # the optimizer's configured learning rate (before any schedule)
+            optimizer = trainer.optimizers[0]
+            params["optimizer"] = type(optimizer).__name__
+            params["learning_rate"] = optimizer.defaults.get("lr")
+        if getattr(pl_module, "support_threshold", None) is not None:
+            params["support_threshold"] = pl_module.support_threshold
         dm = trainer.datamodule
         for key in ("episodes_per_step", "batch_size", "max_turns"):
             if isinstance(getattr(dm, key, None), int | float | str):

@@ -37,6 +37,9 @@ class TcodCLI(LightningCLI):
         kwargs.setdefault("seed_everything_default", 42)
         kwargs.setdefault("save_config_kwargs", {"overwrite": True})
         kwargs.setdefault("trainer_defaults", TRAINER_DEFAULTS)
+        # One place for optimizer and schedule: the module's own optimizer / lr_scheduler arguments
+        # (they see the trainable parameters only, never the frozen teacher).
+        kwargs.setdefault("auto_configure_optimizers", False)
         super().__init__(pl.LightningModule, pl.LightningDataModule, *args, **kwargs)
 
     def add_arguments_to_parser(self, parser: LightningArgumentParser) -> None:

@@ -1,3 +1,4 @@
+import math
 import subprocess
 import sys
 from pathlib import Path
@@ -144,3 +145,27 @@ def test_a_curriculum_in_both_places_is_one_clear_error(tiny_models, episodes_fi
     assert out.returncode == 2 and "Traceback" not in out.stderr
     [line] = [ln for ln in out.stderr.splitlines() if ln.startswith("error:")]
     assert "`curriculum:` and in trainer.callbacks" in line
+
+
+def test_optimizer_and_lr_scheduler_are_configured_the_lightningcli_way(tiny_models, episodes_file, tmp_path):
+    config = write_config(tmp_path, tiny_models, episodes_file)
+    cfg = yaml.safe_load(config.read_text())
+    cfg["model"]["init_args"]["optimizer"] = {
+        "class_path": "torch.optim.AdamW",
+        "init_args": {"lr": 0.01, "weight_decay": 0.0},
+    }
+    cfg["model"]["init_args"]["lr_scheduler"] = {
+        "class_path": "tcod_pl.modules.optim.WarmupCosine",
+        "init_args": {"warmup_steps": 2, "total_steps": None},
+    }
+    config.write_text(yaml.safe_dump(cfg))
+    main(["fit", "--config", str(config), "--trainer.max_epochs", "2"])  # 6 episodes / 3 = 2 steps per epoch
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    acc = EventAccumulator(str(tmp_path / "runs" / "cli" / "version_0"))
+    acc.Reload()
+    lrs = [e.value for e in acc.Scalars("lr-AdamW")]
+    # Warm-up over 2 steps, then cosine from the peak to 0 at the run's 4 optimizer steps.
+    warm = [0.01 * (s + 1) / 2 for s in range(2)]
+    decay = [0.01 * 0.5 * (1 + math.cos(math.pi * (s - 2) / (4 - 2))) for s in range(2, 4)]
+    assert lrs == pytest.approx(warm + decay, rel=1e-5)

@@ -1,3 +1,5 @@
+from functools import partial
+
 import lightning.pytorch as pl
 import pytest
 import torch
@@ -81,7 +83,7 @@ def test_lora_trains_only_adapter_weights(tiny_models, episodes_file):
         str(tiny_models["student"]),
         str(tiny_models["teacher"]),
         lora=LoraOptions(r=4, alpha=8),
-        learning_rate=1e-2,
+        optimizer=partial(torch.optim.AdamW, lr=1e-2),
     )
     trainable = [n for n, p in module.student.named_parameters() if p.requires_grad]
     assert trainable and all("lora_" in n for n in trainable)
@@ -122,7 +124,7 @@ def test_missing_model_path_is_one_clear_error(tiny_models, tmp_path):
 
 def test_sft_reduces_loss(tiny_models, episodes_file):
     torch.manual_seed(0)
-    module = SFTModule(str(tiny_models["student"]), learning_rate=1e-2)
+    module = SFTModule(str(tiny_models["student"]), optimizer=partial(torch.optim.AdamW, lr=1e-2))
     batch = batch_of(module, episodes_file)
     opt = module.configure_optimizers()
     first = module._loss(batch)[0].item()

@@ -97,3 +97,37 @@ def test_counterfactual_demonstrations_are_verified_in_the_real_environment(tiny
         focus = [t.action for t in ep.turns if t.action.startswith("focus on ")]
         gold_focus = [t.action for t in gold.turns if t.action.startswith("focus on ")]
         assert focus and focus != gold_focus
+
+
+def test_expert_datamodule_collects_to_jsonl_then_serves_it_as_episode_data(tiny_models, tmp_path):
+    import lightning.pytorch as pl
+
+    from tcod_pl.data.episode import load_episodes
+    from tcod_pl.data.episode_datamodule import EpisodeDataModule
+    from tcod_pl.modules.sft import SFTModule
+
+    def datamodule():
+        return ExpertDataModule(
+            env=ScienceWorldConfig(task_names=["find-animal"]),
+            max_train_episodes=2,
+            max_val_episodes=1,
+            batch_size=2,
+            cache_dir=str(tmp_path / "cache"),
+            num_env_workers=1,
+            progress=False,
+        )
+
+    dm = datamodule()
+    assert isinstance(dm, EpisodeDataModule)
+    trainer = pl.Trainer(max_epochs=1, accelerator="cpu", logger=False, enable_checkpointing=False)
+    trainer.fit(SFTModule(str(tiny_models["student"])), datamodule=dm)
+    train, val = dm.cache_path("train"), dm.cache_path("val")
+    assert [len(load_episodes(p)) for p in (train, val)] == [2, 1]
+    assert all(e.success for e in load_episodes(train))
+    assert len(dm.samples["train"]) == 2 and trainer.global_step == 1  # 2 episodes, batch 2
+    # A second module with the same settings reads the cache: no environment is started.
+    again = datamodule()
+    again.collect = None  # would fail if called
+    trainer = pl.Trainer(max_epochs=1, accelerator="cpu", logger=False, enable_checkpointing=False)
+    trainer.fit(SFTModule(str(tiny_models["student"])), datamodule=again)
+    assert len(again.samples["train"]) == 2

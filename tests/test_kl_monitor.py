@@ -33,7 +33,6 @@ class ScriptedKLModule(pl.LightningModule):
         super().__init__()
         self.w = nn.Parameter(torch.zeros(1))
         self.loss_fn = nn.Identity()  # stands in for the distillation loss (its class is recorded)
-        self.learning_rate = 0.1
 
     def training_step(self, batch, batch_idx):
         s = SCALE[self.current_epoch]
@@ -52,7 +51,7 @@ class ScriptedKLModule(pl.LightningModule):
         self.log("val/success", 0.1 * (self.current_epoch + 1), batch_size=1)
 
     def configure_optimizers(self):
-        return torch.optim.SGD(self.parameters(), lr=self.learning_rate)
+        return torch.optim.SGD(self.parameters(), lr=0.1)
 
 
 class AskingData(pl.LightningDataModule):
@@ -140,7 +139,12 @@ def test_monitor_writes_scalars_window_stats_images_and_hparams(tmp_path):
     start = plugin_data_pb2.HParamsPluginData.FromString(content).session_start_info
     params = {k: (v.string_value or v.number_value) for k, v in start.hparams.items()}
     assert params["curriculum/schedule"] == "Linear" and params["curriculum/mode"] == "b2f"
-    assert params["schedule/eta"] == 2 and params["learning_rate"] == 0.1 and params["loss"] == "Identity"
+    assert (
+        params["schedule/eta"] == 2
+        and params["learning_rate"] == 0.1
+        and params["optimizer"] == "SGD"
+        and params["loss"] == "Identity"
+    )
     assert params["data/max_turns"] == 30 and params["data/episodes_per_step"] == 2
     final = dict(series(hp, "hp/final_traj_kl"))
     assert list(final.values()) == pytest.approx([traj[-1][1]])

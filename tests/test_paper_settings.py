@@ -40,8 +40,10 @@ def test_paper_configs_carry_the_references_settings(benchmark, capsys, monkeypa
     for method in ("f2b", "b2f", "vanilla"):
         cfg = resolved(CONFIGS / benchmark / f"{method}.yaml", capsys, monkeypatch)
         model, data, trainer = cfg["model"]["init_args"], cfg["data"]["init_args"], cfg["trainer"]
-        assert model["learning_rate"] == 1e-6 and model["weight_decay"] == 0.01
-        assert model["teacher_temperature"] == 1.0 and model["lr_schedule"] == "constant"
+        optimizer = model["optimizer"]
+        assert optimizer["class_path"] == "torch.optim.AdamW"
+        assert optimizer["init_args"]["lr"] == 1e-6 and optimizer["init_args"]["weight_decay"] == 0.01
+        assert model["teacher_temperature"] == 1.0 and model["lr_scheduler"] is None  # constant
         aggregation = agg_f2b if method == "f2b" else "token-mean"
         assert model["loss"]["init_args"]["aggregation"] == aggregation, method
         assert data["episodes_per_step"] == 16 and data["max_turns"] == max_turns

@@ -19,6 +19,8 @@ class EpisodeDataModule(pl.LightningDataModule):
     The tokenizer is the LightningModule's (``module.tokenizer``), so data and model agree.
     """
 
+    files_exist_at_init = True  # False in subclasses that write their files in prepare_data
+
     def __init__(
         self,
         train_file: str,
@@ -31,8 +33,10 @@ class EpisodeDataModule(pl.LightningDataModule):
         num_workers: int = 0,
     ):
         super().__init__()
+        if batch_size < 1:
+            raise ConfigError(f"data.batch_size must be >= 1, got {batch_size}")
         for name, path in (("train_file", train_file), ("val_file", val_file), ("test_file", test_file)):
-            if path is not None and not Path(path).is_file():
+            if self.files_exist_at_init and path is not None and not Path(path).is_file():
                 raise ConfigError(
                     f"data.{name} '{path}' does not exist: write episodes with save_episodes() first."
                 )
@@ -44,10 +48,12 @@ class EpisodeDataModule(pl.LightningDataModule):
         self.num_workers = num_workers
         self.samples: dict[str, list[PackedSample]] = {}
 
+    def packer(self) -> ChatPacker:
+        return ChatPacker(self.trainer.lightning_module.tokenizer, self.max_length, self.packing)
+
     def setup(self, stage: str) -> None:
-        tokenizer = self.trainer.lightning_module.tokenizer
-        self.pad_id = tokenizer.pad_token_id
-        packer = ChatPacker(tokenizer, self.max_length, self.packing)
+        packer = self.packer()
+        self.pad_id = packer.tokenizer.pad_token_id
         for split, path in self.files.items():
             if path is not None and split not in self.samples:
                 self.samples[split] = packer.pack_many(load_episodes(path))

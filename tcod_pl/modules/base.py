@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Any
 
 import lightning.pytorch as pl
 import torch
+from lightning.pytorch.cli import LRSchedulerCallable, OptimizerCallable
 from torch import nn
 from torchmetrics import MeanMetric
 
 from tcod_pl.models.loading import LoraOptions, apply_lora, load_causal_lm, load_tokenizer
+from tcod_pl.modules.optim import wants_total_steps
 from tcod_pl.turn_stats import TokenTurns
 
 # score: the best score reached in an episode (the reference's); final_score: the score at its end.
@@ -19,29 +20,31 @@ OUTCOMES = ("success", "score", "final_score", "rounds", "invalid_rate")
 
 
 class CausalLMModule(pl.LightningModule):
-    """Holds one trainable causal LM (``self.student``) and its tokenizer; knows token batches only."""
+    """Holds one trainable causal LM (``self.student``) and its tokenizer; knows token batches only.
+
+    ``optimizer`` / ``lr_scheduler`` are LightningCLI's injected callables (YAML ``class_path`` +
+    ``init_args``, any torch optimizer and scheduler); the optimizer gets the trainable parameters
+    only, the scheduler steps once per optimizer step (see ``tcod_pl.modules.optim``). No optimizer:
+    AdamW at ``DEFAULT_LR`` with weight decay 0.01.
+    """
+
+    DEFAULT_LR = 1e-6
 
     def __init__(
         self,
         model: str,
         lora: LoraOptions | None = None,
-        learning_rate: float = 1e-6,
-        weight_decay: float = 0.01,
-        warmup_steps: int = 0,
-        lr_schedule: str = "constant",
+        optimizer: OptimizerCallable | None = None,
+        lr_scheduler: LRSchedulerCallable | None = None,
         dtype: str = "float32",
         trust_remote_code: bool = False,
         gradient_checkpointing: bool = False,
         role: str = "student",
     ):
         super().__init__()
-        if lr_schedule not in ("constant", "cosine"):
-            raise ValueError(f"lr_schedule must be 'constant' or 'cosine', got {lr_schedule!r}")
         self.model_path = model
-        self.learning_rate = learning_rate
-        self.weight_decay = weight_decay
-        self.warmup_steps = warmup_steps
-        self.lr_schedule = lr_schedule
+        self.optimizer = optimizer
+        self.lr_scheduler = lr_scheduler
         self.tokenizer = load_tokenizer(model, role, trust_remote_code)
         student = load_causal_lm(model, role, dtype, trust_remote_code).train()
         if gradient_checkpointing:
@@ -88,22 +91,17 @@ class CausalLMModule(pl.LightningModule):
 
     # ----- optimisation --------------------------------------------------------------------------
     def configure_optimizers(self) -> Any:
-        params = [p for p in self.student.parameters() if p.requires_grad]
-        optimizer = torch.optim.AdamW(params, lr=self.learning_rate, weight_decay=self.weight_decay)
-        if self.lr_schedule == "constant" and self.warmup_steps == 0:
+        params = [p for p in self.student.parameters() if p.requires_grad]  # never the teacher
+        if self.optimizer is None:
+            optimizer = torch.optim.AdamW(params, lr=self.DEFAULT_LR, weight_decay=0.01)
+        else:
+            optimizer = self.optimizer(params)
+        if self.lr_scheduler is None:
             return optimizer
-        total = max(1, int(self.trainer.estimated_stepping_batches))
-        warm = self.warmup_steps
-
-        def factor(step: int) -> float:
-            if step < warm:
-                return (step + 1) / warm
-            if self.lr_schedule == "constant":
-                return 1.0
-            progress = (step - warm) / max(1, total - warm)
-            return 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress)))
-
-        scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+        extra = {}
+        if wants_total_steps(self.lr_scheduler):
+            extra["total_steps"] = max(1, int(self.trainer.estimated_stepping_batches))
+        scheduler = self.lr_scheduler(optimizer, **extra)
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
 
     # ----- export -----------------------------------------------------------------------------------

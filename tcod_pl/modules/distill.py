@@ -8,6 +8,7 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
+from lightning.pytorch.cli import LRSchedulerCallable, OptimizerCallable
 
 from tcod_pl.losses import DistillationLoss, SampledReverseKL
 from tcod_pl.models.loading import LoraOptions, check_same_vocabulary, load_causal_lm, load_tokenizer
@@ -43,10 +44,8 @@ class DistillationModule(CausalLMModule):
         teacher_temperature: float = 1.0,
         support_threshold: float = 0.01,
         lora: LoraOptions | None = None,
-        learning_rate: float = 1e-6,
-        weight_decay: float = 0.01,
-        warmup_steps: int = 0,
-        lr_schedule: str = "constant",
+        optimizer: OptimizerCallable | None = None,
+        lr_scheduler: LRSchedulerCallable | None = None,
         dtype: str = "float32",
         trust_remote_code: bool = False,
         gradient_checkpointing: bool = False,
@@ -54,10 +53,8 @@ class DistillationModule(CausalLMModule):
         super().__init__(
             student,
             lora=lora,
-            learning_rate=learning_rate,
-            weight_decay=weight_decay,
-            warmup_steps=warmup_steps,
-            lr_schedule=lr_schedule,
+            optimizer=optimizer,
+            lr_scheduler=lr_scheduler,
             dtype=dtype,
             trust_remote_code=trust_remote_code,
             gradient_checkpointing=gradient_checkpointing,
@@ -65,7 +62,7 @@ class DistillationModule(CausalLMModule):
         )
         if teacher_temperature <= 0:
             raise ValueError(f"teacher_temperature must be > 0, got {teacher_temperature}")
-        self.save_hyperparameters(ignore=["loss", "lora"])
+        self.save_hyperparameters(ignore=["loss", "lora", "optimizer", "lr_scheduler"])
         check_same_vocabulary(
             self.tokenizer, load_tokenizer(teacher, "teacher", trust_remote_code), student, teacher
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
+from lightning.pytorch.cli import LRSchedulerCallable, OptimizerCallable
 
 from tcod_pl.models.loading import LoraOptions
 from tcod_pl.modules.base import CausalLMModule
@@ -12,14 +13,14 @@ from tcod_pl.modules.base import CausalLMModule
 class SFTModule(CausalLMModule):
     """Bootstraps a teacher offline, or warm-starts a student, with the same packing as distillation."""
 
+    DEFAULT_LR = 1e-3
+
     def __init__(
         self,
         model: str,
         lora: LoraOptions | None = None,
-        learning_rate: float = 1e-3,
-        weight_decay: float = 0.01,
-        warmup_steps: int = 0,
-        lr_schedule: str = "constant",
+        optimizer: OptimizerCallable | None = None,
+        lr_scheduler: LRSchedulerCallable | None = None,
         label_smoothing: float = 0.0,
         dtype: str = "float32",
         trust_remote_code: bool = False,
@@ -28,16 +29,14 @@ class SFTModule(CausalLMModule):
         super().__init__(
             model,
             lora=lora,
-            learning_rate=learning_rate,
-            weight_decay=weight_decay,
-            warmup_steps=warmup_steps,
-            lr_schedule=lr_schedule,
+            optimizer=optimizer,
+            lr_scheduler=lr_scheduler,
             dtype=dtype,
             trust_remote_code=trust_remote_code,
             gradient_checkpointing=gradient_checkpointing,
             role="model",
         )
-        self.save_hyperparameters(ignore=["lora"])
+        self.save_hyperparameters(ignore=["lora", "optimizer", "lr_scheduler"])
         self.label_smoothing = label_smoothing
 
     def _loss(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor, int]:

@@ -8,16 +8,14 @@ import random
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 
-import lightning.pytorch as pl
-from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
 from tcod_pl.curriculum.rules import Expert
 from tcod_pl.data.episode import Episode, load_episodes, save_episodes
-from tcod_pl.data.packing import ChatPacker, PackedSample, collate
+from tcod_pl.data.episode_datamodule import EpisodeDataModule
+from tcod_pl.data.packing import ChatPacker
 from tcod_pl.envs.base import EnvConfig, TaskSpec, interleave_by_name
 from tcod_pl.envs.pool import EnvPool
 from tcod_pl.errors import ConfigError
@@ -177,8 +175,11 @@ def _recovers(episode: Episode, injected: list[int]) -> bool:
     )
 
 
-class ExpertDataModule(pl.LightningDataModule):
-    """Expert episodes of ``env``'s train / val splits, collected once and cached as JSONL."""
+class ExpertDataModule(EpisodeDataModule):
+    """Expert episodes of ``env``'s train / val splits: collected once into JSONL, then served by
+    :class:`~tcod_pl.data.episode_datamodule.EpisodeDataModule` (the same packing and loaders)."""
+
+    files_exist_at_init = False  # prepare_data writes them
 
     def __init__(
         self,
@@ -199,26 +200,25 @@ class ExpertDataModule(pl.LightningDataModule):
         mistake_rate: float = 0.0,
         counterfactuals: Counterfactuals | None = None,
     ):
-        super().__init__()
-        if batch_size < 1:
-            raise ConfigError(f"data.batch_size must be >= 1, got {batch_size}")
+        if not 0 <= mistake_rate <= 1:
+            raise ConfigError(f"data.mistake_rate must be in [0, 1], got {mistake_rate}")
         self.env = env
         self.splits = {"train": train_split, "val": val_split}
         self.limits = {"train": max_train_episodes, "val": max_val_episodes}
-        self.batch_size = batch_size
         self.cache_dir = Path(cache_dir)
         self.prompt = prompt if prompt is not None else AgentPrompt()
-        self.packing = packing
-        self.max_length = max_length
         self.max_turns = max_turns
         self.num_env_workers = num_env_workers
         self.progress = progress
         self.skip_actions = list(skip_actions or [])
-        if not 0 <= mistake_rate <= 1:
-            raise ConfigError(f"data.mistake_rate must be in [0, 1], got {mistake_rate}")
         self.mistake_rate = mistake_rate
         self.counterfactuals = counterfactuals
-        self.samples: dict[str, list[PackedSample]] = {}
+        files = {
+            stage: str(self.cache_path(stage)) if split else None for stage, split in self.splits.items()
+        }
+        super().__init__(
+            files["train"], files["val"], batch_size=batch_size, max_length=max_length, packing=packing
+        )
 
     def cache_path(self, stage: str) -> Path:
         key = repr(
@@ -241,10 +241,8 @@ class ExpertDataModule(pl.LightningDataModule):
         digest = hashlib.sha256(key.encode()).hexdigest()[:12]
         return self.cache_dir / f"{self.env.name}-{self.splits[stage]}-{digest}.jsonl"
 
-    def episodes(self, stage: str, packer: ChatPacker) -> list[Episode]:
-        path = self.cache_path(stage)
-        if path.is_file():
-            return load_episodes(path)
+    def collect(self, stage: str, packer: ChatPacker) -> list[Episode]:
+        """Replay the expert episodes of ``stage``'s split and write them to its cache file."""
         tasks = self.env.tasks(self.splits[stage])
         limit = self.limits[stage]
         tasks = tasks if limit is None else interleave_by_name(tasks)[:limit]
@@ -260,36 +258,22 @@ class ExpertDataModule(pl.LightningDataModule):
             self.mistake_rate if stage == "train" else 0.0,
             counterfactuals=self.counterfactuals if stage == "train" else None,
         )
+        path = self.cache_path(stage)
         save_episodes(episodes, path)
         log.info("cached %d expert episodes at %s", len(episodes), path)
         return episodes
 
+    def episodes(self, stage: str, packer: ChatPacker) -> list[Episode]:
+        """The cached expert episodes of ``stage``, collected first when there is no cache."""
+        path = self.cache_path(stage)
+        return load_episodes(path) if path.is_file() else self.collect(stage, packer)
+
     def prepare_data(self) -> None:
-        """Collect on one process; ranks then read the cache."""
+        """Collect what is not cached yet (Lightning runs this on one process; ranks then read)."""
         for stage, split in self.splits.items():
             if split is not None and not self.cache_path(stage).is_file():
-                self.episodes(stage, self._packer())
+                self.collect(stage, self.packer())
 
     def setup(self, stage: str) -> None:
-        packer = self._packer()
-        self.pad_id = packer.tokenizer.pad_token_id
-        for name, split in self.splits.items():
-            if split is not None and name not in self.samples:
-                self.samples[name] = packer.pack_many(self.episodes(name, packer))
-
-    def _packer(self) -> ChatPacker:
-        return ChatPacker(self.trainer.lightning_module.tokenizer, self.max_length, self.packing)
-
-    def _loader(self, name: str, shuffle: bool) -> DataLoader:
-        return DataLoader(
-            self.samples[name],
-            batch_size=self.batch_size,
-            shuffle=shuffle,
-            collate_fn=partial(collate, pad_id=self.pad_id),
-        )
-
-    def train_dataloader(self) -> DataLoader:
-        return self._loader("train", True)
-
-    def val_dataloader(self) -> DataLoader | list:
-        return self._loader("val", False) if "val" in self.samples else []
+        self.prepare_data()  # a no-op once cached; covers a call without prepare_data
+        super().setup(stage)

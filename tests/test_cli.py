@@ -169,3 +169,42 @@ def test_optimizer_and_lr_scheduler_are_configured_the_lightningcli_way(tiny_mod
     warm = [0.01 * (s + 1) / 2 for s in range(2)]
     decay = [0.01 * 0.5 * (1 + math.cos(math.pi * (s - 2) / (4 - 2))) for s in range(2, 4)]
     assert lrs == pytest.approx(warm + decay, rel=1e-5)
+
+
+DEMO_CONFIGS = [
+    "scienceworld.yaml",
+    "teachers/scienceworld_bc.yaml",
+    "students/scienceworld_warmstart.yaml",
+    "teachers/scienceworld_eval.yaml",
+]
+
+
+@pytest.mark.parametrize("name", DEMO_CONFIGS)
+def test_demo_configs_compose_one_shared_scienceworld_env(name, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)  # the env file is found relative to the config, not the working directory
+    with pytest.raises(SystemExit) as done:
+        main(["fit", "--config", str(REPO / "configs" / name), "--print_config"])
+    assert done.value.code in (0, None)
+    env = yaml.safe_load(capsys.readouterr().out)["data"]["init_args"]["env"]
+    shared = yaml.safe_load((REPO / "configs" / "envs" / "scienceworld_demo.yaml").read_text())
+    assert env["class_path"] == shared["class_path"]
+    assert {k: env["init_args"][k] for k in shared["init_args"]} == shared["init_args"]
+    assert "task_names" not in (REPO / "configs" / name).read_text()  # not copied any more
+
+
+@pytest.mark.parametrize("method", ["f2b", "b2f", "vanilla"])
+def test_paper_scienceworld_configs_compose_one_shared_env(method, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit):
+        main(
+            [
+                "fit",
+                "--config",
+                str(REPO / "configs" / "paper" / "scienceworld" / f"{method}.yaml"),
+                "--print_config",
+            ]
+        )
+    env = yaml.safe_load(capsys.readouterr().out)["data"]["init_args"]["env"]
+    shared = yaml.safe_load((REPO / "configs" / "envs" / "scienceworld_paper.yaml").read_text())
+    assert {k: env["init_args"][k] for k in shared["init_args"]} == shared["init_args"]
+    assert shared["init_args"]["split_scheme"] == "unseen_task_types"

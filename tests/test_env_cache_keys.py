@@ -53,7 +53,7 @@ def test_equal_configs_give_the_same_key_across_processes(name):
 
 def test_webshop_names_its_engine_factory_by_module_and_name():
     key = build(CONFIGS["webshop"]).cache_key()
-    assert "engine_factory=tcod_pl.envs.webshop._default_engine" in key
+    assert "engine_factory=tcod_pl.envs.webshop.engine._default_engine" in key
 
 
 @pytest.mark.parametrize("name", sorted(CONFIGS))

@@ -11,7 +11,7 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 from tcod_pl.data.episode import load_episodes
 
 
-def rollout_config(tmp_path: Path, tiny_models, **trainer) -> Path:
+def rollout_config(tmp_path: Path, tiny_models, curriculum: dict | None = None, **trainer) -> Path:
     cfg = {
         "model": {
             "class_path": "tcod_pl.modules.distill.DistillationModule",
@@ -50,6 +50,8 @@ def rollout_config(tmp_path: Path, tiny_models, **trainer) -> Path:
             **trainer,
         },
     }
+    if curriculum is not None:
+        cfg["curriculum"] = curriculum
     path = tmp_path / "config.yaml"
     path.write_text(yaml.safe_dump(cfg))
     return path
@@ -96,7 +98,12 @@ def test_fit_two_epochs_then_test_on_checkpoint(tiny_models, tmp_path):
 
 
 def test_ddp_two_processes_reduce_one_success_rate(tiny_models, tmp_path):
-    config = rollout_config(tmp_path, tiny_models, strategy="ddp", devices=2, max_epochs=1)
+    # With a curriculum (k = 1 at step 1) and the KL monitor, whose per-turn sums are reduced over ranks.
+    curriculum = {"mode": "f2b", "schedule": {"class_path": "tcod_pl.curriculum.Linear"}}
+    monitor = {"class_path": "callbacks.KLStabilityMonitor", "init_args": {"log_images_every": 0}}
+    config = rollout_config(
+        tmp_path, tiny_models, curriculum, strategy="ddp", devices=2, max_epochs=1, callbacks=[monitor]
+    )
     cli("fit", "--config", str(config), cwd=tmp_path)
     ranks = sorted((tmp_path / "episodes").glob("val-step0001-rank*.jsonl"))
     assert [p.name[-11:] for p in ranks] == ["rank0.jsonl", "rank1.jsonl"]
@@ -111,3 +118,10 @@ def test_ddp_two_processes_reduce_one_success_rate(tiny_models, tmp_path):
     assert len(values["val/success"]) == 1
     assert abs(values["val/rounds"][0] - sum(e.rounds for e in everyone) / 4) < 1e-5
     assert abs(values["val/success"][0] - sum(e.success for e in everyone) / 4) < 1e-5
+    assert values["curriculum/depth"] == [1.0] and "kl/turn_00" in values
+    trained = [
+        e
+        for p in sorted((tmp_path / "episodes").glob("train-step0001-rank*.jsonl"))
+        for e in load_episodes(p)
+    ]
+    assert len(trained) == 4 and all(e.num_supervised <= 1 for e in trained)  # F2B at depth 1, both ranks

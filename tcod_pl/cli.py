@@ -11,6 +11,7 @@ from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
 from callbacks.curriculum import CurriculumCallback  # the CLI wires the top-level callbacks in
 from tcod_pl.curriculum import Curriculum, Schedule
 from tcod_pl.errors import ConfigError
+from tcod_pl.quiet import quiet_known_noise
 
 TRAINER_DEFAULTS = {
     # Eval metric states created under inference mode by `validate` cannot be updated by the
@@ -84,6 +85,7 @@ class TcodCLI(LightningCLI):
 
 
 def main(args: list[str] | None = None) -> None:
+    quiet_known_noise()
     try:
         TcodCLI(args=args)
     except ConfigError as err:

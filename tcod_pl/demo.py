@@ -1,32 +1,65 @@
 """The README's main command: distil the embedded ScienceWorld teacher into the student, offline.
 
-    python -m tcod_pl.demo [tcod-pl overrides, e.g. --trainer.max_epochs 4]
+    python -m tcod_pl.demo [tcod-pl overrides, e.g. --trainer.max_epochs 40]
 
-Evaluates the teacher (cached) and the student on dev variations, trains with the config
-(TCOD-F2B by default), evaluates again, prints a summary and writes it to the run's log dir.
+Evaluates the teacher (cached) and the student on a fixed dev panel, trains with
+``configs/scienceworld.yaml`` + ``configs/demo.yaml`` (TCOD-F2B; the demo's knobs are in the
+latter), evaluates the panel every ``trainer.check_val_every_n_epoch`` steps and after the last,
+prints a before/after summary (success, best score, rounds, invalid rate, copying rate, per-token
+KL to the teacher on the panel's own episodes, by turn) and writes it to the run's ``summary.json``.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
+import re
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import lightning.pytorch as pl
+from lightning.pytorch.trainer.states import TrainerFn
 
 from tcod_pl.cli import TcodCLI
 from tcod_pl.errors import ConfigError
 from tcod_pl.modules.sft import SFTModule
+from tcod_pl.quiet import quiet_known_noise
 
-DEFAULT_CONFIG = "configs/scienceworld.yaml"
-METRICS = ("success", "score", "rounds", "invalid_rate")
+DEFAULT_CONFIGS = ("configs/scienceworld.yaml", "configs/demo.yaml")
+# The panel's score column: the best score reached per episode (the reference's metric). Switch to
+# "score" once the episode's own score is the best score reached.
+SCORE = "best_score"
+# (key in the val/* metrics, column title, how to print it); success and rates are fractions.
+COLUMNS = (
+    ("success", "success", "{:.1%}"),
+    (SCORE, "best score", "{:.1f}"),
+    ("rounds", "rounds", "{:.1f}"),
+    ("invalid_rate", "invalid", "{:.1%}"),
+    ("copy_rate", "copying", "{:.1%}"),
+    ("whitespace_token_rate", "blank tok", "{:.1%}"),
+    ("empty_action_rate", "empty act", "{:.1%}"),
+    ("token_kl", "token KL", "{:.3f}"),
+)
+BY_TURN = re.compile(r"^val_token_kl/turn_(\d+)$")
+# Bump when the teacher's cached metrics change meaning or gain keys.
+CACHE_VERSION = "2"
 
 
 def _metrics(trainer: pl.Trainer, stage: str = "val") -> dict[str, float]:
-    found = trainer.callback_metrics
-    return {k: float(found[f"{stage}/{k}"]) for k in METRICS if f"{stage}/{k}" in found}
+    """This stage's panel metrics (outcomes, response statistics, KL) from the last evaluation."""
+    prefix = f"{stage}/"
+    return {k[len(prefix) :]: float(v) for k, v in trainer.callback_metrics.items() if k.startswith(prefix)}
+
+
+def _by_turn(trainer: pl.Trainer) -> list[float]:
+    """Per-token KL at turn index 0..N of the last evaluation (NaN where no turn had that index)."""
+    found = {
+        int(m.group(1)): float(v) for k, v in trainer.callback_metrics.items() if (m := BY_TURN.match(k))
+    }
+    return [found.get(t, math.nan) for t in range(max(found) + 1)] if found else []
 
 
 def _teacher_key(teacher: str, dm: object) -> str:
@@ -34,8 +67,8 @@ def _teacher_key(teacher: str, dm: object) -> str:
     stamp = (
         weights.read_bytes() if weights.is_file() and weights.stat().st_size < 64 << 20 else teacher.encode()
     )
-    # The text of the tuple (env, split, ...) as before, so existing caches stay valid.
-    rest = (dm.splits["val"], dm.eval_episodes["val"], dm.eval_temperature, dm.max_turns)
+    # The text of the tuple (env, version, split, ...): CACHE_VERSION invalidates older caches.
+    rest = (CACHE_VERSION, dm.splits["val"], dm.eval_episodes["val"], dm.eval_temperature, dm.eval_max_turns)
     settings = f"({', '.join([dm.env.cache_key(), *map(repr, rest)])})"
     return hashlib.sha256(stamp + settings.encode()).hexdigest()[:16]
 
@@ -67,17 +100,78 @@ class TokenKLHistory(pl.Callback):
             self.values.append(float(value))
 
 
-def _row(name: str, m: dict[str, float]) -> str:
-    return (
-        f"  {name:<20}{100 * m.get('success', 0):>10.1f}%{m.get('score', 0):>12.1f}{m.get('rounds', 0):>9.1f}"
-    )
+class PanelHistory(pl.Callback):
+    """Each dev-panel evaluation's metrics and per-turn KL, printed as one line when it ends."""
+
+    def __init__(self) -> None:
+        self.records: list[dict] = []
+
+    def on_validation_epoch_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        # Lightning keeps callback metrics across evaluations within a fit: a turn index reached by
+        # an earlier panel but not by this one would otherwise show its stale value.
+        for key in [k for k in trainer.callback_metrics if BY_TURN.match(k)]:
+            del trainer.callback_metrics[key]
+
+    def on_validation_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        if trainer.sanity_checking:
+            return
+        step = trainer.current_epoch + (1 if trainer.state.fn == TrainerFn.FITTING else 0)
+        record = {"step": step, "metrics": _metrics(trainer), "token_kl_by_turn": _by_turn(trainer)}
+        self.records.append(record)
+        if trainer.is_global_zero:
+            line = f"dev panel after {step} step{'s' if step != 1 else ''}: " + _inline(record["metrics"])
+            bar = trainer.progress_bar_callback
+            bar.print(line) if bar is not None and trainer.state.fn == TrainerFn.FITTING else print(line)
+
+
+def _fmt(m: dict[str, float], key: str, fmt: str) -> str:
+    value = m.get(key)
+    return "-" if value is None or math.isnan(value) else fmt.format(value)
+
+
+def _inline(m: dict[str, float]) -> str:
+    return " | ".join(f"{title} {_fmt(m, key, fmt)}" for key, title, fmt in COLUMNS)
+
+
+def _table(results: dict[str, dict[str, float]]) -> list[str]:
+    width = 11
+    lines = [f"  {'':<16}" + "".join(f"{title:>{width}}" for _, title, _ in COLUMNS)]
+    for name, label in (
+        ("teacher", "teacher"),
+        ("student_before", "student before"),
+        ("student_after", "student after"),
+    ):
+        m = results[name]
+        lines.append(f"  {label:<16}" + "".join(f"{_fmt(m, k, f):>{width}}" for k, _, f in COLUMNS))
+    return lines
+
+
+def _by_turn_table(before: list[float], after: list[float], per_row: int = 15) -> list[str]:
+    """Turns 0..N as columns, in blocks of ``per_row`` turns so that a 30-turn table stays narrow."""
+    n = max(len(before), len(after))
+    rows = {
+        "before": [*before, *[math.nan] * (n - len(before))],
+        "after": [*after, *[math.nan] * (n - len(after))],
+    }
+    lines = []
+    for lo in range(0, n, per_row):
+        turns = range(lo, min(n, lo + per_row))
+        lines.append(f"  {'turn':<8}" + "".join(f"{t:>6}" for t in turns))
+        for name, values in rows.items():
+            lines.append(
+                f"  {name:<8}" + "".join(f"{_fmt({'v': values[t]}, 'v', '{:.2f}'):>6}" for t in turns)
+            )
+    return lines
 
 
 def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
+    quiet_known_noise(lightning_info=False)
     argv = list(sys.argv[1:] if argv is None else argv)
     if "--config" not in argv and "-c" not in argv:
-        argv = ["--config", DEFAULT_CONFIG, *argv]
+        argv = [a for c in DEFAULT_CONFIGS for a in ("--config", c)] + argv
     start = time.time()
+    # The demo hands LightningCLI its own command line plus the default configs, on purpose.
+    warnings.filterwarnings("ignore", message="LightningCLI's args parameter is intended")
     try:
         cli = TcodCLI(args=argv, run=False)
     except ConfigError as err:
@@ -94,43 +188,51 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
     seed = cli.config.get("seed_everything")
     if seed is not None and seed is not False:
         pl.seed_everything(int(seed), verbose=False)
+    panel, kl = PanelHistory(), TokenKLHistory()
+    trainer.callbacks.extend([panel, kl])
     print("[2/4] student before distillation ...", flush=True)
     trainer.validate(module, datamodule=datamodule, verbose=False)
-    results["student_before"] = _metrics(trainer)
+    before = panel.records[-1]
     print(f"[3/4] distillation: {trainer.max_epochs} steps ...", flush=True)
-    kl = TokenKLHistory()
-    trainer.callbacks.append(kl)
     trainer.fit(module, datamodule=datamodule)
     if trainer.interrupted:
         raise SystemExit(1)
     print("[4/4] student after distillation ...", flush=True)
-    results["student_after"] = _metrics(trainer)
-    if not results["student_after"]:  # the config did not validate at the last step
+    if len(panel.records) == 1 or panel.records[-1]["step"] != trainer.current_epoch:
+        # the config did not evaluate after the last step
         trainer.validate(module, datamodule=datamodule, verbose=False)
-        results["student_after"] = _metrics(trainer)
+    after = panel.records[-1]
+    results["student_before"], results["student_after"] = before["metrics"], after["metrics"]
     log_dir = trainer.log_dir or "runs"
     episodes = len(datamodule.eval_tasks("val"))
     summary = {
         "results": results,
+        "panel_token_kl": {
+            "before": before["metrics"].get("token_kl"),
+            "after": after["metrics"].get("token_kl"),
+        },
+        "panel_token_kl_by_turn": {"before": before["token_kl_by_turn"], "after": after["token_kl_by_turn"]},
+        "panel_history": panel.records,
         "token_kl": kl.values,
         "log_dir": log_dir,
         "minutes": (time.time() - start) / 60,
     }
     Path(log_dir).mkdir(parents=True, exist_ok=True)
     (Path(log_dir) / "summary.json").write_text(json.dumps(summary, indent=2))
-    print(f"\nDev variations, {episodes} episodes, full depth, temperature {datamodule.eval_temperature}:")
-    print(f"  {'':<20}{'success':>11}{'mean score':>12}{'rounds':>9}")
-    for name, label in (
-        ("teacher", "teacher"),
-        ("student_before", "student before"),
-        ("student_after", "student after"),
-    ):
-        print(_row(label, results[name]))
+    print(
+        f"\nDev panel: {episodes} episodes, full depth, temperature {datamodule.eval_temperature},"
+        f" at most {datamodule.eval_max_turns} turns ({SCORE.replace('_', ' ')} = best score reached per"
+        " episode; token KL = per-token KL(student || teacher) on the panel's own episodes):"
+    )
+    print("\n".join(_table(results)))
+    if before["token_kl_by_turn"] or after["token_kl_by_turn"]:
+        print("\nPer-token KL(student || teacher) on the panel's student episodes, by turn index:")
+        print("\n".join(_by_turn_table(before["token_kl_by_turn"], after["token_kl_by_turn"])))
     if kl.values:
         # The quantity OPD minimises, on each step's own rollouts (under F2B later steps reach deeper
         # turns, so the two ends are not the same population; kl/turn_NN in TensorBoard is per turn).
         print(
-            f"  per-token KL(student || teacher) on training rollouts: step 1 {kl.values[0]:.3f}"
+            f"\nper-token KL(student || teacher) on training rollouts: step 1 {kl.values[0]:.3f}"
             f" -> step {len(kl.values)} {kl.values[-1]:.3f}"
         )
     print(

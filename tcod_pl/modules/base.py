@@ -15,8 +15,20 @@ from tcod_pl.models.loading import LoraOptions, apply_lora, load_causal_lm, load
 from tcod_pl.modules.optim import wants_total_steps
 from tcod_pl.turn_stats import TokenTurns
 
+# Per-episode fields of an eval batch (``outcome_*``), averaged over the panel's episodes.
 # score: the best score reached in an episode (the reference's); final_score: the score at its end.
-OUTCOMES = ("success", "score", "final_score", "rounds", "invalid_rate")
+# The last four are response statistics (tcod_pl.data.episode_stats); NaN (nothing to measure) is ignored.
+OUTCOMES = (
+    "success",
+    "score",
+    "final_score",
+    "rounds",
+    "invalid_rate",
+    "empty_action_rate",
+    "whitespace_token_rate",
+    "repeat_token_rate",
+    "copy_rate",
+)
 
 
 class CausalLMModule(pl.LightningModule):
@@ -52,7 +64,10 @@ class CausalLMModule(pl.LightningModule):
         self.uses_lora = lora is not None and lora.r > 0
         self.student: nn.Module = apply_lora(student, lora) if self.uses_lora else student
         self.eval_metrics = nn.ModuleDict(
-            {stage: nn.ModuleDict({k: MeanMetric() for k in OUTCOMES}) for stage in ("val", "test")}
+            {
+                stage: nn.ModuleDict({k: MeanMetric(nan_strategy="ignore") for k in OUTCOMES})
+                for stage in ("val", "test")
+            }
         )
 
     # ----- tokens ---------------------------------------------------------------------------------
@@ -84,9 +99,10 @@ class CausalLMModule(pl.LightningModule):
         first = batch["episode_first"]
         if not first.any():
             return
-        for key, metric in self.eval_metrics[stage].items():
+        present = {k: m for k, m in self.eval_metrics[stage].items() if f"outcome_{k}" in batch}
+        for key, metric in present.items():
             metric.update(batch[f"outcome_{key}"][first])
-        for key, metric in self.eval_metrics[stage].items():
+        for key, metric in present.items():
             self.log(f"{stage}/{key}", metric, on_step=False, on_epoch=True, batch_size=int(first.sum()))
 
     # ----- optimisation --------------------------------------------------------------------------

@@ -130,10 +130,15 @@ class DistillationModule(CausalLMModule):
             self.log("train/token_kl", (scored.lp_student - scored.lp_teacher).mean(), batch_size=n_tok)
             self.log("train/teacher_low_support", stats.low_support, batch_size=n_tok)
         self.log("train/supervised_tokens", float(n_tok), reduce_fx="sum", batch_size=1)
-        if "outcome_success" in batch and batch["episode_first"].any():
-            first = batch["episode_first"]
-            for key in ("success", "score", "final_score", "rounds"):
-                self.log(f"train/{key}", batch[f"outcome_{key}"][first].mean(), batch_size=int(first.sum()))
+        first = batch["episode_first"]
+        if first.any():
+            # Outcomes and response statistics of this step's rollouts (success, invalid rate,
+            # whitespace / repeated tokens, copying rate, ...): a degenerate student shows here.
+            for key in [k for k in batch if k.startswith("outcome_")]:
+                values = batch[key][first]
+                values = values[~values.isnan()]
+                if values.numel():
+                    self.log(f"train/{key[8:]}", values.mean(), batch_size=values.numel())
         return {"loss": scored.loss, OUTPUT_KEY: stats}
 
     def _eval_step(self, stage: str, batch: dict[str, torch.Tensor]) -> None:
@@ -142,10 +147,17 @@ class DistillationModule(CausalLMModule):
             return
         scored = self.score(batch)
         stats = self.kl_stats(scored)
+        n_tok = scored.lp_student.numel()
         self.log(f"{stage}/traj_kl", stats.traj_kl.mean(), batch_size=max(1, stats.traj_kl.numel()))
+        self.log(f"{stage}/teacher_low_support", stats.low_support, batch_size=max(1, n_tok))
+        # Per-token KL(student || teacher) on the panel's own episodes (teacher-forced, full depth),
+        # overall and by turn index: Lightning weights each batch by its token count.
         self.log(
-            f"{stage}/teacher_low_support", stats.low_support, batch_size=max(1, scored.lp_student.numel())
+            f"{stage}/token_kl", (scored.lp_student - scored.lp_teacher).mean(), batch_size=max(1, n_tok)
         )
+        for t, (total, count) in enumerate(zip(stats.by_turn.kl_sum, stats.by_turn.tokens)):
+            if count > 0:
+                self.log(f"{stage}_token_kl/turn_{t:02d}", total / count, batch_size=int(count))
 
     def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
         self._eval_step("val", batch)

@@ -15,6 +15,7 @@ from tqdm.auto import tqdm
 
 from tcod_pl.curriculum import DepthRule, Full, RolloutRecord, find_curriculum
 from tcod_pl.data.episode import Episode, save_episodes
+from tcod_pl.data.episode_stats import ResponseStats
 from tcod_pl.data.packing import ChatPacker, PackedSample, collate
 from tcod_pl.envs.base import EnvConfig, TaskSpec, interleave_by_name
 from tcod_pl.envs.pool import EnvPool
@@ -62,6 +63,10 @@ class RolloutDataModule(pl.LightningDataModule):
     ``b2f_context``: what the student sees of a B2F replay, ``"summary"`` (the reference's: a fresh
     chat that opens with a summary of the last two replayed steps) or ``"history"`` (the replay as
     earlier chat turns); see :class:`~tcod_pl.rollout.runner.RolloutRunner`.
+    ``max_turns`` caps training episodes; ``eval_max_turns`` (default: ``max_turns``) caps the
+    panel's, so training rollouts can be made shorter than the evaluation's T_max.
+    Each packed batch carries per-episode outcomes (success, score, rounds, invalid rate) and
+    response statistics (:mod:`tcod_pl.data.episode_stats`) as ``outcome_*`` fields.
     """
 
     def __init__(
@@ -71,6 +76,7 @@ class RolloutDataModule(pl.LightningDataModule):
         batch_size: int | None = None,
         batch_unit: str = "episodes",
         max_turns: int = 30,
+        eval_max_turns: int | None = None,
         train_split: str = "train",
         val_split: str = "dev",
         test_split: str = "test",
@@ -97,6 +103,10 @@ class RolloutDataModule(pl.LightningDataModule):
             raise ConfigError(f"data.max_turns must be >= 1, got {max_turns}")
         if batch_unit not in BATCH_UNITS:
             raise ConfigError(f"data.batch_unit must be one of {BATCH_UNITS}, got {batch_unit!r}")
+        if eval_max_turns is not None and eval_max_turns < 1:
+            raise ConfigError(
+                f"data.eval_max_turns must be >= 1 (or null for max_turns), got {eval_max_turns}"
+            )
         if batch_size is not None and batch_size < 1:
             raise ConfigError(
                 f"data.batch_size must be >= 1 {batch_unit} (or null for all), got {batch_size}"
@@ -113,6 +123,7 @@ class RolloutDataModule(pl.LightningDataModule):
         self.batch_size = batch_size
         self.batch_unit = batch_unit
         self.max_turns = max_turns
+        self.eval_max_turns = eval_max_turns if eval_max_turns is not None else max_turns
         self.splits = {"train": train_split, "val": val_split, "test": test_split}
         self.eval_episodes = {"val": val_episodes, "test": test_episodes}
         self.temperature = temperature
@@ -133,6 +144,7 @@ class RolloutDataModule(pl.LightningDataModule):
         self._experts: dict[TaskSpec, list[str] | None] = {}
         self._pool: EnvPool | None = None
         self._packer: ChatPacker | None = None
+        self._response_stats: ResponseStats | None = None
 
     # ----- Lightning hooks -------------------------------------------------------------------------------
     def setup(self, stage: str) -> None:
@@ -169,14 +181,19 @@ class RolloutDataModule(pl.LightningDataModule):
     # ----- rollouts -----------------------------------------------------------------------------------
     def num_batches(self, stage: str) -> int:
         episodes = self.episodes_per_step if stage == "train" else len(self.eval_tasks(stage))
-        if self.batch_unit == "turns":  # an upper bound: every episode at max_turns
-            return -(-episodes * self.max_turns // self.batch_size)
+        if self.batch_unit == "turns":  # an upper bound: every episode at its turn cap
+            cap = self.max_turns if stage == "train" else self.eval_max_turns
+            return -(-episodes * cap // self.batch_size)
         per_batch = self.batch_size or max(1, episodes)
         return -(-episodes // per_batch)
 
     def rollout_batches(self, stage: str) -> Iterator[dict[str, torch.Tensor]]:
         episodes = self.rollout(stage)
         samples = self.packer.pack_many(episodes, with_outcome=True)
+        # Response statistics travel with the outcomes (per episode, logged by the module).
+        stats = [self.response_stats(e) for e in episodes]
+        for s in samples:
+            s.outcome.update(stats[s.episode])
         if self.batch_unit == "turns":
             pad = self.packer.tokenizer.pad_token_id
             for chunk in turn_batches(samples, self.batch_size, split=stage == "train"):
@@ -194,7 +211,7 @@ class RolloutDataModule(pl.LightningDataModule):
             temperature = self.temperature
         else:
             tasks = self.eval_tasks(stage)
-            rule = Full(max_turns=self.max_turns)
+            rule = Full(max_turns=self.eval_max_turns)
             temperature = self.eval_temperature
         experts = self.experts(tasks) if rule.needs_expert else None
         bar = tqdm(
@@ -223,7 +240,10 @@ class RolloutDataModule(pl.LightningDataModule):
                 curriculum.report(record)
         self.last_episodes[stage] = episodes
         if self.episodes_dir is not None:
-            name = f"{stage}-step{self.trainer.current_epoch + 1:04d}-rank{self.trainer.global_rank}.jsonl"
+            # Training files by the step they train, evaluation files by the optimizer steps the
+            # evaluated student has had (0 = before training), so no panel overwrites another.
+            step = self.trainer.current_epoch + 1 if stage == "train" else self.trainer.global_step
+            name = f"{stage}-step{step:04d}-rank{self.trainer.global_rank}.jsonl"
             save_episodes(episodes, Path(self.episodes_dir) / name)
         return episodes
 
@@ -269,6 +289,13 @@ class RolloutDataModule(pl.LightningDataModule):
         if self._packer is None:
             self._packer = ChatPacker(self.trainer.lightning_module.tokenizer, self.max_length, self.packing)
         return self._packer
+
+    @property
+    def response_stats(self) -> ResponseStats:
+        if self._response_stats is None:
+            tokenizer = self.packer.tokenizer
+            self._response_stats = ResponseStats(lambda i: tokenizer.decode([i]))
+        return self._response_stats
 
     def runner(self) -> RolloutRunner:
         return RolloutRunner(self.pool, self.policy, self.packer, self.prompt, self.b2f_context)

@@ -1,0 +1,48 @@
+"""The entry points silence the specific harmless messages, and only those."""
+
+import logging
+import warnings
+
+import pytest
+
+from tcod_pl.quiet import RANK_ZERO_LOGGERS, quiet_known_noise
+
+HARMLESS = (
+    "`isinstance(treespec, LeafSpec)` is deprecated, use `isinstance(treespec, TreeSpec)` instead.",
+    "Your `IterableDataset` has `__len__` defined. In combination with multi-process data loading ...",
+    "Found 33 module(s) in eval mode at the start of training. This may lead to unexpected behavior.",
+)
+
+
+@pytest.fixture
+def restore_loggers():
+    names = (*RANK_ZERO_LOGGERS, "lightning.fabric.utilities.seed")
+    saved = {n: (logging.getLogger(n).level, list(logging.getLogger(n).filters)) for n in names}
+    yield
+    for name, (level, filters) in saved.items():
+        logging.getLogger(name).setLevel(level)
+        logging.getLogger(name).filters[:] = filters
+
+
+def test_known_warnings_are_silenced_and_others_are_not(restore_loggers):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        quiet_known_noise()
+        for message in HARMLESS:
+            warnings.warn(message, UserWarning, stacklevel=1)
+        warnings.warn("something the user must see", UserWarning, stacklevel=1)
+    assert [str(w.message) for w in caught] == ["something the user must see"]
+
+
+def test_lightning_tips_dropped_info_kept_unless_asked(restore_loggers, caplog):
+    from lightning.pytorch.utilities.rank_zero import rank_zero_info
+
+    quiet_known_noise()
+    with caplog.at_level(logging.INFO):
+        rank_zero_info("💡 Tip: For seamless cloud logging, try installing litlogger")
+        rank_zero_info("GPU available: False, used: False")
+    assert [r.getMessage() for r in caplog.records] == ["GPU available: False, used: False"]
+    caplog.clear()
+    quiet_known_noise(lightning_info=False)  # the demo: progress bars and its summary only
+    rank_zero_info("GPU available: False, used: False")
+    assert not [r for r in caplog.records if r.levelno < logging.WARNING]

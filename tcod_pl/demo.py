@@ -124,6 +124,17 @@ class PanelHistory(pl.Callback):
             bar.print(line) if bar is not None and trainer.state.fn == TrainerFn.FITTING else print(line)
 
 
+def _finite(value: object) -> object:
+    """NaN (nothing measured, e.g. no object list in the prompts) as JSON null, not the non-standard NaN."""
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    return value
+
+
 def _fmt(m: dict[str, float], key: str, fmt: str) -> str:
     value = m.get(key)
     return "-" if value is None or math.isnan(value) else fmt.format(value)
@@ -218,7 +229,7 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
         "minutes": (time.time() - start) / 60,
     }
     Path(log_dir).mkdir(parents=True, exist_ok=True)
-    (Path(log_dir) / "summary.json").write_text(json.dumps(summary, indent=2))
+    (Path(log_dir) / "summary.json").write_text(json.dumps(_finite(summary), indent=2))
     print(
         f"\nDev panel: {episodes} episodes, full depth, temperature {datamodule.eval_temperature},"
         f" at most {datamodule.eval_max_turns} turns ({SCORE.replace('_', ' ')} = best score reached per"

@@ -41,3 +41,8 @@ def quiet_known_noise(lightning_info: bool = True) -> None:
             logger.setLevel(logging.WARNING)
     if not lightning_info:
         logging.getLogger("lightning.fabric.utilities.seed").setLevel(logging.WARNING)
+    # Transformers draws a "Loading weights" bar for every model it loads (student, teacher,
+    # each evaluation); nothing is downloaded at run time, so its bars carry no information.
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()

@@ -34,6 +34,18 @@ def test_known_warnings_are_silenced_and_others_are_not(restore_loggers):
     assert [str(w.message) for w in caught] == ["something the user must see"]
 
 
+def test_transformers_loading_bars_off(restore_loggers):
+    from transformers.utils import logging as hf_logging
+
+    was = hf_logging.is_progress_bar_enabled()
+    try:
+        hf_logging.enable_progress_bar()
+        quiet_known_noise()
+        assert not hf_logging.is_progress_bar_enabled()
+    finally:
+        (hf_logging.enable_progress_bar if was else hf_logging.disable_progress_bar)()
+
+
 def test_lightning_tips_dropped_info_kept_unless_asked(restore_loggers, caplog):
     from lightning.pytorch.utilities.rank_zero import rank_zero_info
 

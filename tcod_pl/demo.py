@@ -157,6 +157,19 @@ def _table(results: dict[str, dict[str, float]]) -> list[str]:
     return lines
 
 
+def _change(before: dict[str, float], after: dict[str, float]) -> str:
+    """After vs before in the terms of the demo's targets: points of success and score, KL in %."""
+    parts = []
+    if "success" in before and "success" in after:
+        parts.append(f"success {100 * (after['success'] - before['success']):+.1f} points")
+    if SCORE in before and SCORE in after:
+        parts.append(f"best score {after[SCORE] - before[SCORE]:+.1f}")
+    kl_before, kl_after = before.get("token_kl"), after.get("token_kl")
+    if kl_before is not None and kl_after is not None and kl_before != 0:
+        parts.append(f"token KL {kl_before:.3f} -> {kl_after:.3f} ({100 * (kl_after / kl_before - 1):+.0f}%)")
+    return "  student after vs before: " + ", ".join(parts)
+
+
 def _by_turn_table(before: list[float], after: list[float], per_row: int = 15) -> list[str]:
     """Turns 0..N as columns, in blocks of ``per_row`` turns so that a 30-turn table stays narrow."""
     n = max(len(before), len(after))
@@ -232,10 +245,12 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
     (Path(log_dir) / "summary.json").write_text(json.dumps(_finite(summary), indent=2))
     print(
         f"\nDev panel: {episodes} episodes, full depth, temperature {datamodule.eval_temperature},"
-        f" at most {datamodule.eval_max_turns} turns ({SCORE.replace('_', ' ')} = best score reached per"
-        " episode; token KL = per-token KL(student || teacher) on the panel's own episodes):"
+        f" at most {datamodule.eval_max_turns} turns. best score: the best score reached in an episode,"
+        " averaged; copying: actions naming an object the prompt listed; blank tok: whitespace-only"
+        " tokens; token KL: per-token KL(student || teacher) on the panel's own episodes."
     )
     print("\n".join(_table(results)))
+    print(_change(before["metrics"], after["metrics"]))
     if before["token_kl_by_turn"] or after["token_kl_by_turn"]:
         print("\nPer-token KL(student || teacher) on the panel's student episodes, by turn index:")
         print("\n".join(_by_turn_table(before["token_kl_by_turn"], after["token_kl_by_turn"])))

@@ -97,7 +97,7 @@ def test_demo_prints_summary_and_its_numbers_match_the_saved_episodes(
     for text in ("teacher", "student before", "student after", "tensorboard --logdir", "copying"):
         assert text in out
     assert "dev panel after 1 step:" in out and "dev panel after 2 steps:" in out
-    assert "by turn index" in out
+    assert "by turn index" in out and "student after vs before: success" in out
     for name in ("teacher", "student_before", "student_after"):
         assert PANEL_KEYS <= set(results[name])
         assert 1 <= results[name]["rounds"] <= 4  # eval_max_turns, not max_turns

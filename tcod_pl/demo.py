@@ -29,9 +29,8 @@ from tcod_pl.modules.sft import SFTModule
 from tcod_pl.quiet import quiet_known_noise
 
 DEFAULT_CONFIGS = ("configs/scienceworld.yaml", "configs/demo.yaml")
-# The panel's score column: the best score reached per episode (the reference's metric). Switch to
-# "score" once the episode's own score is the best score reached.
-SCORE = "best_score"
+# The panel's score column: the best score reached per episode (the reference's metric).
+SCORE = "score"
 # (key in the val/* metrics, column title, how to print it); success and rates are fractions.
 COLUMNS = (
     ("success", "success", "{:.1%}"),

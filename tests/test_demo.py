@@ -19,7 +19,15 @@ from tcod_pl.data.episode import load_episodes
 from tcod_pl.data.packing import ChatPacker
 
 REPO = Path(__file__).resolve().parents[1]
-PANEL_KEYS = {"success", "best_score", "rounds", "invalid_rate", "copy_rate", "whitespace_token_rate"}
+PANEL_KEYS = {
+    "success",
+    "score",
+    "final_score",
+    "rounds",
+    "invalid_rate",
+    "copy_rate",
+    "whitespace_token_rate",
+}
 
 
 def _objects(message: str) -> list[str]:
@@ -50,7 +58,8 @@ def expected_stats(episodes, tokenizer) -> dict[str, float]:
     out = {k: _mean(v) for k, v in per_episode.items()}
     out["success"] = _mean([float(e.success) for e in episodes])
     out["rounds"] = _mean([float(e.rounds) for e in episodes])
-    out["best_score"] = _mean([max([0.0, *(t.score for t in e.turns)]) for e in episodes])
+    out["score"] = _mean([max([0.0, *(t.score for t in e.turns)]) for e in episodes])  # best reached
+    out["final_score"] = _mean([e.turns[-1].score if e.turns else 0.0 for e in episodes])
     return out
 
 

@@ -5,7 +5,7 @@ import math
 import pytest
 
 from tcod_pl.data.episode import Episode, Turn
-from tcod_pl.data.episode_stats import ResponseStats, best_score, listed_objects, names_object
+from tcod_pl.data.episode_stats import ResponseStats, listed_objects, names_object
 from tcod_pl.rollout.prompting import parse_action
 
 # A toy vocabulary: id -> text, as a tokenizer would decode one id.
@@ -58,7 +58,6 @@ def test_degenerate_episode_against_hand_counts():
         ],
     )
     got = stats(episode)
-    assert got["best_score"] == 25.0 == best_score(episode)
     assert got["empty_action_rate"] == pytest.approx(1 / 3)
     assert got["whitespace_token_rate"] == pytest.approx(5 / 16)  # 0 + 3 + 2 blank of 5 + 7 + 4 tokens
     assert got["repeat_token_rate"] == pytest.approx(2 / 16)  # one (4, 4) pair in each blank run
@@ -69,7 +68,6 @@ def test_nothing_to_measure_is_nan_not_zero():
     stats = ResponseStats(VOCAB.__getitem__)
     replay_only = Episode(task={}, turns=[Turn(OBJECTS, "<action>look</action>", action="look")])
     got = stats(replay_only)
-    assert got["best_score"] == 0.0
     assert all(math.isnan(got[k]) for k in ("empty_action_rate", "whitespace_token_rate", "copy_rate"))
     no_objects = stats(Episode(task={}, turns=[turn([0, 1, 2, 3, 6], observation="Observation: a room")]))
     assert math.isnan(no_objects["copy_rate"]) and no_objects["empty_action_rate"] == 0.0

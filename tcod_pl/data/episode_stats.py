@@ -21,15 +21,7 @@ from tcod_pl.data.episode import Episode, Turn
 # "Available actions: " (on the same line when only the Objects line is kept).
 _OBJECTS = re.compile(r"(?:^|\s)Objects:(.*)$", re.MULTILINE)
 
-STATS = ("best_score", "empty_action_rate", "whitespace_token_rate", "repeat_token_rate", "copy_rate")
-
-
-def best_score(episode: Episode) -> float:
-    """The best score reached in the episode (the reference's metric), 0 for an episode without turns.
-
-    The one place to switch once ``Episode.score`` itself is the best score reached.
-    """
-    return max([0.0, *(t.score for t in episode.turns)])
+STATS = ("empty_action_rate", "whitespace_token_rate", "repeat_token_rate", "copy_rate")
 
 
 def listed_objects(message: str) -> list[str]:
@@ -74,7 +66,6 @@ class ResponseStats:
         repeats = [b == a for r in ids for a, b in zip(r, r[1:])]
         shown = [(t, listed_objects(t.observation)) for t in acted]
         return {
-            "best_score": best_score(episode),
             "empty_action_rate": _rate([not t.action.strip() for t in acted]),
             "whitespace_token_rate": _rate([self.is_blank(i) for i in tokens]),
             # over all generated tokens, the first of each response counting as not repeated

@@ -18,6 +18,8 @@ HARMLESS = (
 def restore_loggers():
     names = (*RANK_ZERO_LOGGERS, "lightning.fabric.utilities.seed")
     saved = {n: (logging.getLogger(n).level, list(logging.getLogger(n).filters)) for n in names}
+    for name in names:  # start from the libraries' defaults, whatever an earlier test (the demo) set
+        logging.getLogger(name).setLevel(logging.NOTSET)
     yield
     for name, (level, filters) in saved.items():
         logging.getLogger(name).setLevel(level)

@@ -13,6 +13,7 @@ from tcod_pl.data.packing import ChatPacker
 from tcod_pl.rollout.prompting import AgentPrompt, parse_action
 
 ASSETS = Path(tcod_pl.__file__).parent / "assets" / "scienceworld"
+VLLM_CPU_HEAD_SIZES = (32, 64)
 
 # Text of the demo task set as the agent sees it (task, observation, object list, actions).
 DEMO_TEXT = [
@@ -54,6 +55,15 @@ def test_loads_with_from_pretrained(role):
     assert tok.chat_template and tok.eos_token == "<|im_end|>"
 
 
+@pytest.mark.parametrize("role", ["teacher", "student"])
+def test_attention_head_size_is_one_vllm_cpu_serves(role):
+    # vLLM's CPU attention rejects a head size of 16; 32 and 64 are served (rollouts go through it).
+    config = AutoModelForCausalLM.from_pretrained(ASSETS / role).config
+    head_dim = getattr(config, "head_dim", None) or config.hidden_size // config.num_attention_heads
+    assert config.hidden_size == head_dim * config.num_attention_heads
+    assert head_dim in VLLM_CPU_HEAD_SIZES, head_dim
+
+
 @pytest.mark.parametrize("text", DEMO_TEXT)
 def test_tokenizer_round_trips_demo_text(teacher_tok, text):
     ids = teacher_tok.encode(text, add_special_tokens=False)
@@ -70,7 +80,7 @@ def test_student_is_quarter_of_teacher_with_same_tokenizer(teacher_tok):
     student = AutoModelForCausalLM.from_pretrained(ASSETS / "student")
     n_teacher = sum(p.numel() for p in teacher.parameters())
     n_student = sum(p.numel() for p in student.parameters())
-    assert n_student * 4 <= n_teacher
+    assert n_student / n_teacher <= 0.25, (n_student, n_teacher)
     student_tok = AutoTokenizer.from_pretrained(ASSETS / "student")
     assert student_tok.get_vocab() == teacher_tok.get_vocab()
     assert student.config.vocab_size == teacher.config.vocab_size

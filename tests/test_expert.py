@@ -10,6 +10,7 @@ from tcod_pl.errors import ConfigError
 from tcod_pl.rollout.expert import (
     Counterfactuals,
     ExpertDataModule,
+    NameSwaps,
     collect_expert_episodes,
     inject_mistakes,
 )
@@ -72,6 +73,61 @@ def test_counterfactual_variants_swap_the_target_for_listed_objects_only():
     assert ["focus on soap dish", "move soap dish to red box"] in variants  # whole words only
     assert len(Counterfactuals(per_task=1).variants(ep)) == 1
     assert Counterfactuals(target_action="^pick up (.+)$").variants(ep) == []
+
+
+def _find_episode(name, target, others, box="red box"):
+    listed = ", ".join(["agent", target, *others, box])
+    return Episode(
+        task={"env": "scienceworld", "name": name, "variation": 0},
+        turns=[
+            Turn(
+                f"Task: find a(n) animal.\nYou see a {target} and an ant.\nObjects: {listed}",
+                "",
+                action=f"focus on {target}",
+            ),
+            Turn(
+                f"Observation: You focus on the {target}.\nObjects: {listed}",
+                f"<action>move {target} to {box}</action>",
+                action=f"move {target} to {box}",
+            ),
+        ],
+    )
+
+
+def test_name_swaps_rename_names_of_one_category_consistently_within_an_episode():
+    episodes = [
+        _find_episode("find-animal", "brown bear", ["ant", "soap"]),
+        _find_episode("find-animal", "ant", ["bear"]),
+        _find_episode("find-non-living-thing", "soap", ["soap dish"]),
+        _find_episode("lifespan-longest-lived", "bear", ["wolf"]),
+        _find_episode("lifespan-shortest-lived", "wolf", ["bear"]),
+    ]
+    swaps = NameSwaps(copies=3, seed=1)
+    assert swaps.name_categories(episodes) == {
+        "ant": "animal",
+        "bear": "animal",
+        "brown bear": "animal",
+        "soap": "non-living",
+        "wolf": "animal",
+    }
+    variants = swaps.augment(episodes)
+    assert len(variants) == 9  # 3 copies of each find-* episode; lifespan ones are not renamed
+    for variant in variants[:3]:  # the first episode: its two animals take the two it lacks
+        target = variant.turns[0].action.removeprefix("focus on ")
+        first = variant.turns[0].observation
+        listed = first.split("Objects: ", 1)[1].split(", ")
+        assert listed[0] == "agent" and listed[3:] == ["soap", "red box"]  # soap: the only one of its kind
+        assert {listed[1], listed[2]} == {"bear", "wolf"} and listed[1] == target
+        assert f"You see a {target} and a {listed[2]}." in first  # "an ant" became "a ..."
+        assert variant.turns[1].action == f"move {target} to red box"
+        assert variant.turns[1].response == f"<action>move {target} to red box</action>"
+        assert f"You focus on the {target}." in variant.turns[1].observation
+    # "soap dish" is not "soap", and soap has no other name of its kind to take
+    assert all(v.turns[1].action == "move soap to red box" for v in variants[6:])
+    assert episodes[0].turns[0].action == "focus on brown bear"  # originals untouched
+    assert NameSwaps(copies=3, seed=1).augment(episodes) == variants
+    with pytest.raises(ConfigError, match="copies"):
+        NameSwaps(copies=-1).augment(episodes)
 
 
 def test_counterfactual_demonstrations_are_verified_in_the_real_environment(tiny_models):

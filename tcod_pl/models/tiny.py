@@ -31,6 +31,9 @@ MODEL_SIZES: dict[str, tuple[int, int, int, int, int]] = {
     "tiny": (128, 4, 4, 2, 384),
     "small": (256, 6, 8, 4, 768),
     "base": (384, 8, 8, 4, 1152),
+    # The embedded ScienceWorld student (the teacher is "tiny"): attention heads of 32, a size
+    # vLLM's CPU backend serves (it rejects micro's 16).
+    "demo-student": (64, 3, 2, 1, 192),
 }
 
 # Qwen2's own pre-tokenisation, so that ``AutoTokenizer`` (which rebuilds a Qwen2Tokenizer from

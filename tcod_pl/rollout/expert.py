@@ -7,7 +7,7 @@ import logging
 import random
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from tqdm.auto import tqdm
@@ -61,6 +61,110 @@ class Counterfactuals:
         random.Random(f"{self.seed}:{episode.task}").shuffle(names)
         word = re.compile(r"(?<!\w)" + re.escape(target) + r"(?!\w)")
         return [[word.sub(name, a) for a in actions] for name in names[: self.per_task]]
+
+
+@dataclass
+class NameSwaps:
+    """Text-level demonstrations in which only copying from the context predicts the action.
+
+    For episodes of ``tasks``, every object name of a known category is renamed to another name of
+    the same category, consistently across the whole episode (observations, responses, actions),
+    ``copies`` times per episode. Categories are read off the demonstrations themselves:
+    ``categories`` maps a task type to the category of the things its expert focuses on (the
+    targets of ``target_action``; e.g. what ``find-animal`` or a lifespan task focuses on is an
+    animal); a name that is a target of several categories keeps the first one listed. Only names
+    that the ``names_line`` hint lists somewhere count (real object names, not parser referents).
+    The renamed episode is as valid as the original (the task asks for *an* animal, or *a*
+    non-living thing), but a model that recalls names seen in training instead of copying the one
+    in front of it now predicts the wrong name. No environment is needed.
+    """
+
+    copies: int = 2
+    tasks: tuple[str, ...] = ("find-animal", "find-living-thing", "find-non-living-thing")
+    categories: dict[str, str] = field(
+        default_factory=lambda: {
+            "find-animal": "animal",
+            "find-living-thing": "animal",
+            "lifespan-longest-lived": "animal",
+            "lifespan-shortest-lived": "animal",
+            "lifespan-longest-lived-then-shortest-lived": "animal",
+            "find-non-living-thing": "non-living",
+        }
+    )
+    target_action: str = r"^focus on (.+)$"
+    names_line: str = "Objects:"
+    seed: int = 0
+
+    def name_categories(self, episodes: Sequence[Episode]) -> dict[str, str]:
+        """Object name -> its category, from the targets of each task type's demonstrations."""
+        pattern = re.compile(self.target_action)
+        listed: set[str] = set()
+        targets: dict[str, set[str]] = {}
+        for ep in episodes:
+            for turn in ep.turns:
+                for line in turn.observation.splitlines():
+                    if self.names_line in line:
+                        listed.update(n.strip() for n in line.split(self.names_line, 1)[1].split(","))
+                match = pattern.search(turn.action)
+                if match:
+                    targets.setdefault(ep.task.get("name"), set()).add(match.group(1).strip())
+        category: dict[str, str] = {}
+        for task, label in self.categories.items():
+            for name in sorted(targets.get(task, ())):
+                if name in listed:
+                    category.setdefault(name, label)
+        return category
+
+    def augment(self, episodes: Sequence[Episode]) -> list[Episode]:
+        """``copies`` renamed variants of each episode of ``tasks`` (the originals not included)."""
+        if self.copies < 0:
+            raise ConfigError(f"name_swaps.copies must be >= 0, got {self.copies}")
+        category = self.name_categories(episodes)
+        if not category or self.copies == 0:
+            return []
+        pools: dict[str, list[str]] = {}
+        for name, label in sorted(category.items()):
+            pools.setdefault(label, []).append(name)
+        # Longest first, so that "brown bear" is one match rather than "bear" inside it; an article
+        # before a name is matched too, so that "a ant" can become "an ant".
+        alternatives = "|".join(re.escape(n) for n in sorted(category, key=len, reverse=True))
+        names = re.compile(r"(?<![\w-])(?:\b(a|an) )?(" + alternatives + r")(?![\w-])")
+        rng = random.Random(self.seed)
+        out = []
+        for ep in episodes:
+            if ep.task.get("name") not in self.tasks:
+                continue
+            text = "\n".join(t.observation + "\n" + t.response for t in ep.turns)
+            present = sorted({m.group(2) for m in names.finditer(text)})
+            for _ in range(self.copies):
+                # Each name of a category takes a random name of the same category that the
+                # episode does not hold (one to one); a name keeps itself when none is left.
+                taken = set(present)
+                mapping = {}
+                for name in present:
+                    free = [n for n in pools[category[name]] if n not in taken]
+                    if free:
+                        mapping[name] = rng.choice(free)
+                        taken.add(mapping[name])
+                out.append(_renamed(ep, names, mapping))
+        return out
+
+
+def _renamed(episode: Episode, names: re.Pattern, mapping: dict[str, str]) -> Episode:
+    def sub(match: re.Match) -> str:
+        new = mapping.get(match.group(2), match.group(2))
+        if match.group(1) is None:
+            return new
+        article = "an" if new[:1].lower() in "aeiou" else "a"
+        return f"{article} {new}"
+
+    copy = Episode.from_dict(episode.to_dict())
+    for turn in copy.turns:
+        turn.observation = names.sub(sub, turn.observation)
+        turn.response = names.sub(sub, turn.response)
+        turn.action = names.sub(sub, turn.action)
+        turn.response_ids = turn.logprobs = None  # the text changed; packing re-tokenises it
+    return copy
 
 
 def collect_expert_episodes(
@@ -199,6 +303,7 @@ class ExpertDataModule(EpisodeDataModule):
         skip_actions: list[str] | None = None,
         mistake_rate: float = 0.0,
         counterfactuals: Counterfactuals | None = None,
+        name_swaps: NameSwaps | None = None,
     ):
         if not 0 <= mistake_rate <= 1:
             raise ConfigError(f"data.mistake_rate must be in [0, 1], got {mistake_rate}")
@@ -213,6 +318,7 @@ class ExpertDataModule(EpisodeDataModule):
         self.skip_actions = list(skip_actions or [])
         self.mistake_rate = mistake_rate
         self.counterfactuals = counterfactuals
+        self.name_swaps = name_swaps
         files = {
             stage: str(self.cache_path(stage)) if split else None for stage, split in self.splits.items()
         }
@@ -276,4 +382,9 @@ class ExpertDataModule(EpisodeDataModule):
 
     def setup(self, stage: str) -> None:
         self.prepare_data()  # a no-op once cached; covers a call without prepare_data
+        fresh = "train" not in self.samples
         super().setup(stage)
+        if fresh and self.name_swaps is not None and "train" in self.samples:
+            # Text-only and seeded: recomputed on load, never cached.
+            renamed = self.name_swaps.augment(load_episodes(self.files["train"]))
+            self.samples["train"] = self.samples["train"] + self.packer().pack_many(renamed)

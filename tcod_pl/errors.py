@@ -1,9 +1,9 @@
-"""The one error type for bad user input: its message names the fix."""
+"""The error types the CLI reports as one line: bad user input, a diverged run."""
 
 from __future__ import annotations
 
 
-class ConfigError(Exception):
+class ConfigError(ValueError):
     """Bad configuration or input. The CLI prints it as one line and exits with status 2."""
 
     # jsonargparse folds exceptions raised while instantiating classes into a long union-type
@@ -13,3 +13,7 @@ class ConfigError(Exception):
     def __init__(self, message: str):
         super().__init__(message)
         ConfigError.last = self
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss, a gradient or the model's outputs stopped being finite. The CLI prints one line, exit 1."""

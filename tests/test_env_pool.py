@@ -179,6 +179,66 @@ def test_close_leaves_no_processes() -> None:
     assert not any(group_members(w) for w in workers)
 
 
+class JVMDiesOnFirstStart(ScienceWorldConfig):
+    """The real adapter, whose first JVM (only) is killed while the worker builds its env."""
+
+    def __init__(self, marker: str):
+        super().__init__()
+        self.marker = marker
+
+    def make(self) -> TextEnv:
+        env = super().make()
+        if not os.path.exists(self.marker):
+            Path(self.marker).write_text(str(env.jvm_pid))
+            os.kill(env.jvm_pid, signal.SIGKILL)
+            env._sw._gateway.java_process.wait()
+            env.reset(TASKS[0])  # the JVM is gone: raises, as a JVM crashing during start-up would
+        return env
+
+
+def test_jvm_dying_at_start_up_is_retried(tmp_path: Path) -> None:
+    marker = tmp_path / "first-jvm"
+    with EnvPool(JVMDiesOnFirstStart(str(marker)), num_workers=1, reset_timeout=120) as pool:
+        first_jvm = int(marker.read_text())
+        assert not Path(f"/proc/{first_jvm}").exists() or "Z" in Path(f"/proc/{first_jvm}/stat").read_text()
+        [worker] = pool.worker_pids()
+        assert jvm_pid(worker) != first_jvm
+        [reset] = pool.reset([(0, TASKS[0])])
+        assert isinstance(reset, ResetResult), reset
+    assert not group_members(worker)
+
+
+class ExitsAtStart(SleepyConfig):
+    def __init__(self, log: str):
+        self.log = log
+
+    def make(self) -> TextEnv:
+        with open(self.log, "a") as f:
+            f.write(f"{os.getpid()}\n")
+        os._exit(3)
+
+
+def test_start_up_failures_exhaust_the_retries(tmp_path: Path) -> None:
+    log = tmp_path / "starts"
+    with pytest.raises(EnvError, match="worker 0 failed to start: .*exit code 3"):
+        EnvPool(ExitsAtStart(str(log)), num_workers=1, start_retries=2)
+    assert len(set(log.read_text().split())) == 3  # the first try and two retries, each a new process
+
+
+class SetupErrorAtStart(ExitsAtStart):
+    def make(self) -> TextEnv:
+        with open(self.log, "a") as f:
+            f.write(f"{os.getpid()}\n")
+        raise EnvError("no Java here; install Java 17")
+
+
+def test_setup_error_is_not_retried(tmp_path: Path) -> None:
+    log = tmp_path / "starts"
+    with pytest.raises(EnvError, match="install Java 17"):
+        EnvPool(SetupErrorAtStart(str(log)), num_workers=1, start_retries=5)
+    assert len(log.read_text().split()) == 1  # the same error on every try: reported at once
+
+
 # -- timeouts, crashes, in-process mode (toy env) ----------------------------------------------------
 
 

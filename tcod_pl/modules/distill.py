@@ -10,6 +10,7 @@ import torch
 import torch.nn.functional as F
 from lightning.pytorch.cli import LRSchedulerCallable, OptimizerCallable
 
+from tcod_pl.errors import ConfigError
 from tcod_pl.losses import DistillationLoss, SampledReverseKL
 from tcod_pl.models.loading import LoraOptions, check_same_vocabulary, load_causal_lm, load_tokenizer
 from tcod_pl.modules.base import CausalLMModule
@@ -50,6 +51,11 @@ class DistillationModule(CausalLMModule):
         trust_remote_code: bool = False,
         gradient_checkpointing: bool = False,
     ):
+        if not teacher_temperature > 0:  # checked before loading two models; also rejects NaN
+            raise ConfigError(
+                f"model.init_args.teacher_temperature must be > 0 (it divides the teacher's logits; "
+                f"1.0 = the teacher as is), got {teacher_temperature}"
+            )
         super().__init__(
             student,
             lora=lora,
@@ -60,8 +66,6 @@ class DistillationModule(CausalLMModule):
             gradient_checkpointing=gradient_checkpointing,
             role="student",
         )
-        if teacher_temperature <= 0:
-            raise ValueError(f"teacher_temperature must be > 0, got {teacher_temperature}")
         self.save_hyperparameters(ignore=["loss", "lora", "optimizer", "lr_scheduler"])
         check_same_vocabulary(
             self.tokenizer, load_tokenizer(teacher, "teacher", trust_remote_code), student, teacher

@@ -17,7 +17,7 @@ from tcod_pl.curriculum import DepthRule, Full, RolloutRecord, find_curriculum
 from tcod_pl.data.episode import Episode, save_episodes
 from tcod_pl.data.episode_stats import ResponseStats
 from tcod_pl.data.packing import ChatPacker, PackedSample, collate
-from tcod_pl.envs.base import EnvConfig, TaskSpec, interleave_by_name
+from tcod_pl.envs.base import EnvConfig, EnvError, TaskSpec, interleave_by_name
 from tcod_pl.envs.pool import EnvPool
 from tcod_pl.errors import ConfigError
 from tcod_pl.rollout.policy import HFPolicy, Policy
@@ -117,6 +117,10 @@ class RolloutDataModule(pl.LightningDataModule):
             )
         if b2f_context not in B2F_CONTEXTS:
             raise ConfigError(f"data.b2f_context must be one of {B2F_CONTEXTS}, got {b2f_context!r}")
+        if num_env_workers < 0:
+            raise ConfigError(
+                f"data.num_env_workers must be >= 0 (0 = one environment in this process), got {num_env_workers}"
+            )
         self.env = env
         self.b2f_context = b2f_context
         self.episodes_per_step = episodes_per_step
@@ -145,6 +149,18 @@ class RolloutDataModule(pl.LightningDataModule):
         self._pool: EnvPool | None = None
         self._packer: ChatPacker | None = None
         self._response_stats: ResponseStats | None = None
+        # The task sets are cheap to list (no environment starts); listing them now reports an
+        # unknown split before the trainer, the models' rollouts or any worker start.
+        for option, split in (
+            ("train_split", train_split),
+            ("val_split", val_split),
+            ("test_split", test_split),
+        ):
+            if split not in self._tasks:
+                try:
+                    self._tasks[split] = env.tasks(split)
+                except EnvError as err:
+                    raise ConfigError(f"data.{option} {split!r}: {err}") from err
 
     # ----- Lightning hooks -------------------------------------------------------------------------------
     def setup(self, stage: str) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tcod_pl.envs.base import EnvConfig, EnvError, TaskSpec
 from tcod_pl.envs.scienceworld.adapter import ScienceWorldEnv
+from tcod_pl.envs.scienceworld.jvm import find_java
 from tcod_pl.envs.scienceworld.tasks import (
     ENV_NAME,
     SPLIT_SCHEMES,
@@ -54,6 +55,7 @@ class ScienceWorldConfig(EnvConfig):
         self.max_variations_per_task = max_variations_per_task
         self.split_scheme = split_scheme
         self.env_step_limit = env_step_limit
+        find_java()  # no Java is a set-up error: report it now, before a trainer or worker starts
 
     def make(self) -> ScienceWorldEnv:
         return ScienceWorldEnv(self.simplification, self.jvm_heap, self.env_step_limit)

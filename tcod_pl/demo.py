@@ -27,6 +27,7 @@ from tcod_pl.cli import TcodCLI
 from tcod_pl.errors import ConfigError
 from tcod_pl.modules.sft import SFTModule
 from tcod_pl.quiet import quiet_known_noise
+from tcod_pl.rollout.policy import HFPolicy
 
 DEFAULT_CONFIGS = ("configs/scienceworld.yaml", "configs/demo.yaml")
 # The panel's score column: the best score reached per episode (the reference's metric).
@@ -80,7 +81,18 @@ def evaluate_teacher(teacher: str, datamodule: pl.LightningDataModule, cache_dir
     trainer = pl.Trainer(
         accelerator="cpu", devices=1, logger=False, enable_checkpointing=False, inference_mode=False
     )
-    trainer.validate(SFTModule(teacher), datamodule=datamodule, verbose=False)
+    policy = datamodule.policy
+    if not isinstance(policy, HFPolicy):
+        # An engine-backed policy mirrors the student's architecture; the teacher plays through
+        # generate() with the same sampling settings.
+        datamodule.policy = HFPolicy(
+            max_new_tokens=getattr(policy, "max_new_tokens", 64),
+            stop_strings=getattr(policy, "stop_strings", None),
+        )
+    try:
+        trainer.validate(SFTModule(teacher), datamodule=datamodule, verbose=False)
+    finally:
+        datamodule.policy = policy
     result = _metrics(trainer)
     cache.parent.mkdir(parents=True, exist_ok=True)
     cache.write_text(json.dumps(result))

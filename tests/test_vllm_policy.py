@@ -104,12 +104,18 @@ def test_behaviour_logprobs_are_the_untempered_student_logprobs(engine, student,
 
 
 def test_same_seed_same_samples_new_seed_new_samples(engine, prompts):
+    # 24 distinct prompts of ~400 tokens (a different first token per copy, so no shared prefix):
+    # more than one scheduler step's token budget, so some prompts are prefilled across steps.
+    # Seeded requests prefilled in chunks crashed vLLM's CPU runner ("CPU Generator does not use
+    # offset") before VLLMPolicy turned chunked prefill off on CPU.
+    many = [[10 + k, *p] for k in range(3) for p in prompts]
+    assert sum(map(len, many)) > 2 * 4096
     engine.reseed(7)
-    first = [g.token_ids for g in engine.generate(prompts, temperature=1.0)]
+    first = [g.token_ids for g in engine.generate(many, temperature=1.0)]
     engine.reseed(7)
-    again = [g.token_ids for g in engine.generate(prompts, temperature=1.0)]
+    again = [g.token_ids for g in engine.generate(many, temperature=1.0)]
     engine.reseed(8)
-    other = [g.token_ids for g in engine.generate(prompts, temperature=1.0)]
+    other = [g.token_ids for g in engine.generate(many, temperature=1.0)]
     assert first == again and first != other
 
 
@@ -176,6 +182,14 @@ def test_unsupported_head_size_is_one_clear_error():
         RuntimeError("No available memory for the cache blocks"), "Qwen2ForCausalLM", VLLMPolicy()
     )
     assert "kv_cache_gb" in str(oom)
+
+
+def test_a_model_of_another_architecture_is_one_clear_error(engine, tiny_models):
+    from tcod_pl.errors import ConfigError
+
+    other = AutoModelForCausalLM.from_pretrained(tiny_models["teacher"])
+    with pytest.raises(ConfigError, match="one VLLMPolicy per model architecture"):
+        engine.bind(other, AutoTokenizer.from_pretrained(tiny_models["teacher"]))
 
 
 def test_fit_with_vllm_policy_matches_hf_metric_keys_then_test_on_checkpoint(tiny_models, tmp_path):

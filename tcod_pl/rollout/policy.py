@@ -29,7 +29,7 @@ def derive_seed(*parts: object) -> int:
 
 
 class Policy(abc.ABC):
-    """Generates one response per prompt (token ids) in a batch. A vLLM backend plugs in here."""
+    """Generates one response per prompt (token ids) in a batch (HFPolicy; VLLMPolicy in vllm_policy.py)."""
 
     def bind(self, model: nn.Module, tokenizer: PreTrainedTokenizerBase) -> None:  # noqa: B027
         """Called before each rollout with the current student."""

@@ -70,6 +70,23 @@ def _reload(worker: Any, weights: list[tuple[str, torch.Tensor]]) -> None:
     worker.model_runner.reload_weights(weights_iterator=iter(weights))
 
 
+class _RotaryReloadNoise(logging.Filter):
+    """Drops vLLM's per-reload warning that RotaryEmbedding 'failed to load weights': its
+    cos/sin cache is derived, not a checkpoint weight, and is kept as is (a false alarm that
+    would otherwise print at every training step)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.msg == "%s: Failed to load weights" and record.args == ("RotaryEmbedding",))
+
+
+def _architecture(model: nn.Module) -> dict[str, Any]:
+    """What fixes the engine's tensor shapes."""
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    config = base.config
+    keys = ("architectures", "vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads")
+    return {k: getattr(config, k, None) for k in (*keys, "num_key_value_heads", "intermediate_size")}
+
+
 def _fingerprint(model: nn.Module) -> tuple:
     """Changes whenever a parameter is replaced or written in place (optimizer step, load)."""
     params = list(model.parameters())
@@ -88,7 +105,9 @@ class VLLMPolicy(Policy):
 
     Args:
         max_new_tokens: tokens per turn.
-        stop_strings: generation stops after the token that completes one (kept in the output).
+        stop_strings: none by default: a turn ends at the sampled end-of-turn token (kept and
+            trained, as HFPolicy); with e.g. ``["</action>"]`` it stops after the token that
+            completes one (kept in the output).
         dtype: engine dtype ("auto" = the student's).
         max_model_len: longest prompt + response (None = the model's maximum).
         kv_cache_gb: KV-cache memory (CPU RAM on CPU; on GPU it overrides
@@ -117,7 +136,7 @@ class VLLMPolicy(Policy):
         if kv_cache_gb is not None and kv_cache_gb <= 0:
             raise ConfigError(f"VLLMPolicy.kv_cache_gb must be > 0 or null, got {kv_cache_gb}")
         self.max_new_tokens = max_new_tokens
-        self.stop_strings = ["</action>"] if stop_strings is None else stop_strings
+        self.stop_strings = list(stop_strings or [])
         self.dtype = dtype
         self.max_model_len = max_model_len
         self.kv_cache_gb = kv_cache_gb
@@ -133,6 +152,7 @@ class VLLMPolicy(Policy):
         self.syncs = 0
         self._unreported_sync_s = 0.0
         self._synced: tuple | None = None
+        self._architecture: dict[str, Any] | None = None
         self._seed = 0
         self._calls = 0
         self._workdir: tempfile.TemporaryDirectory | None = None
@@ -140,9 +160,16 @@ class VLLMPolicy(Policy):
     # ----- Policy API -------------------------------------------------------------------------------
     def bind(self, model: nn.Module, tokenizer: PreTrainedTokenizerBase) -> None:
         """Point at the current student; the engine is created or synced to its weights here."""
+        shape = _architecture(model)
+        if self.llm is not None and shape != self._architecture:
+            raise ConfigError(
+                f"this VLLMPolicy's engine was built for {self._architecture} and cannot take a {shape}: "
+                "use one VLLMPolicy per model architecture (e.g. HFPolicy to evaluate another model)."
+            )
         self.model, self.tokenizer = model, tokenizer
         if self.llm is None:
             self._start_engine()
+            self._architecture = shape
         self.sync()
 
     def reseed(self, seed: int) -> None:
@@ -226,7 +253,7 @@ class VLLMPolicy(Policy):
             "min_tokens": 0,
             "max_tokens": self.max_new_tokens,
             "stop": list(self.stop_strings),
-            "stop_token_ids": [self.tokenizer.eos_token_id],
+            "stop_token_ids": [] if self.tokenizer.eos_token_id is None else [self.tokenizer.eos_token_id],
             "include_stop_str_in_output": True,
             "ignore_eos": False,
             "logprobs": 0,  # the sampled token's own log-prob only
@@ -263,10 +290,16 @@ class VLLMPolicy(Policy):
             "seed": 0,
             **self.engine_kwargs,
         }
+        if not torch.cuda.is_available():
+            # Per-request seeds + chunked prefill crash vLLM's CPU runner: for a prompt prefilled in
+            # chunks it rewinds the request's generator, which CPU generators cannot do ("CPU
+            # Generator does not use offset"). Whole-prompt prefill keeps per-request seeds.
+            kwargs.setdefault("enable_chunked_prefill", False)
         if self.max_model_len is not None:
             kwargs["max_model_len"] = self.max_model_len
         if self.kv_cache_gb is not None:
             kwargs["kv_cache_memory_bytes"] = int(self.kv_cache_gb * 2**30)
+        logging.getLogger("vllm.model_executor.model_loader.reload.layerwise").addFilter(_RotaryReloadNoise())
         start = time.perf_counter()
         try:
             self.llm = vllm.LLM(**kwargs)

@@ -196,15 +196,7 @@ def test_fit_with_vllm_policy_matches_hf_metric_keys_then_test_on_checkpoint(tin
     """2 F2B steps on the real ScienceWorld through the real CLI, once per backend."""
     from test_rollout_cli import cli, rollout_config, scalars
 
-    f2b = [
-        {
-            "class_path": "callbacks.CurriculumCallback",
-            "init_args": {
-                "mode": "f2b",
-                "schedule": {"class_path": "callbacks.Linear", "init_args": {"k_start": 1, "eta": 1}},
-            },
-        }
-    ]
+    f2b = {"mode": "f2b", "schedule": {"class_path": "tcod_pl.curriculum.Linear", "init_args": {"eta": 1}}}
     keys = {}
     for backend, policy in (
         ("hf", {"class_path": "tcod_pl.rollout.policy.HFPolicy", "init_args": {"max_new_tokens": 8}}),
@@ -218,7 +210,7 @@ def test_fit_with_vllm_policy_matches_hf_metric_keys_then_test_on_checkpoint(tin
     ):
         run_dir = tmp_path / backend
         run_dir.mkdir()
-        config = rollout_config(run_dir, tiny_models, callbacks=f2b)
+        config = rollout_config(run_dir, tiny_models, f2b)
         cfg = yaml.safe_load(config.read_text())
         cfg["data"]["init_args"]["policy"] = policy
         config.write_text(yaml.safe_dump(cfg))

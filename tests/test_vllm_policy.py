@@ -28,7 +28,8 @@ pytestmark = pytest.mark.skipif(
 STUDENT = "tcod_pl/assets/scienceworld/student"
 TASKS = ["find-non-living-thing", "find-living-thing", "find-animal", "lifespan-longest-lived"]
 # Greedy tokens must agree exactly; log-probs of the same tokens agree to float32 rounding of two
-# different CPU kernels (vLLM's packed GEMMs vs torch's): measured max |diff| ~1e-5 nats.
+# different CPU kernels (vLLM's packed GEMMs vs torch's): measured max |diff| <= 1.2e-6 nats (fp32);
+# the tolerance leaves room for other CPUs' kernels.
 LOGPROB_TOL = 1e-3
 
 

@@ -18,8 +18,10 @@ import argparse
 import statistics
 import tempfile
 import time
+from pathlib import Path
 
 import torch
+import yaml
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from tcod_pl.curriculum.rules import Full
@@ -32,14 +34,9 @@ from tcod_pl.rollout.runner import RolloutRunner
 from tcod_pl.testing import make_tiny_models
 
 STUDENT = "tcod_pl/assets/scienceworld/student"
-DEMO_TASKS = [
-    "find-non-living-thing",
-    "lifespan-longest-lived",
-    "lifespan-shortest-lived",
-    "lifespan-longest-lived-then-shortest-lived",
-    "find-living-thing",
-    "find-animal",
-]
+# The demo's task set, from the one file every demo config composes.
+DEMO_ENV = Path(__file__).resolve().parents[1] / "configs" / "envs" / "scienceworld_demo.yaml"
+DEMO_TASKS = yaml.safe_load(DEMO_ENV.read_text())["init_args"]["task_names"]
 
 
 class Timed(Policy):

@@ -39,6 +39,8 @@ import shutil
 import time
 from pathlib import Path
 
+import yaml
+
 REPO = Path(__file__).resolve().parents[1]
 ASSETS = REPO / "tcod_pl" / "assets" / "scienceworld"
 TEACHER_CONFIG = REPO / "configs" / "teachers" / "scienceworld_bc.yaml"
@@ -46,16 +48,11 @@ NAMES_CONFIG = REPO / "configs" / "teachers" / "scienceworld_bc_names.yaml"
 STUDENT_CONFIG = REPO / "configs" / "students" / "scienceworld_warmstart.yaml"
 EVAL_CONFIG = REPO / "configs" / "teachers" / "scienceworld_eval.yaml"
 
-# The demo task set: short ScienceWorld tasks (2-12 gold actions under `easy`) whose every action
-# names something visible in the observation or the object list (see the README / configs).
-DEMO_TASKS = [
-    "find-non-living-thing",
-    "lifespan-longest-lived",
-    "lifespan-shortest-lived",
-    "lifespan-longest-lived-then-shortest-lived",
-    "find-living-thing",
-    "find-animal",
-]
+# The demo task set (short ScienceWorld tasks, 2-12 gold actions under `easy`, whose every action
+# names something visible in the observation or the object list), from the one file every demo
+# config composes.
+DEMO_ENV = REPO / "configs" / "envs" / "scienceworld_demo.yaml"
+DEMO_TASKS = yaml.safe_load(DEMO_ENV.read_text())["init_args"]["task_names"]
 # Under `easy` every door is open and the object list is shown each turn, so these gold actions
 # change nothing: dropping them shortens demonstrations by ~40% (and the episodes the agent plays).
 SKIP_ACTIONS = ["^open door to ", "^look around$"]

@@ -12,6 +12,8 @@ import tempfile
 import traceback
 import warnings
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -342,11 +344,11 @@ def _user_error(err: BaseException) -> ConfigError | EnvError | None:
     return None
 
 
-def main(args: list[str] | None = None) -> None:
-    quiet_known_noise()
+@contextmanager
+def one_line_errors() -> Iterator[None]:
+    """Known failures end in one ``error:`` line and their exit status, never a traceback."""
     try:
-        check_config_files(list(sys.argv[1:] if args is None else args))
-        TcodCLI(args=args)
+        yield
     except (ConfigError, EnvError) as err:
         print(f"error: {err}", file=sys.stderr)
         raise SystemExit(2) from None
@@ -356,6 +358,13 @@ def main(args: list[str] | None = None) -> None:
     except Preempted as err:
         print(f"error: {err}", file=sys.stderr)
         raise SystemExit(SIGTERM_EXIT) from None
+
+
+def main(args: list[str] | None = None) -> None:
+    quiet_known_noise()
+    with one_line_errors():
+        check_config_files(list(sys.argv[1:] if args is None else args))
+        TcodCLI(args=args)
 
 
 if __name__ == "__main__":

@@ -23,8 +23,7 @@ from pathlib import Path
 import lightning.pytorch as pl
 from lightning.pytorch.trainer.states import TrainerFn
 
-from tcod_pl.cli import TcodCLI
-from tcod_pl.errors import ConfigError
+from tcod_pl.cli import TcodCLI, check_config_files, one_line_errors
 from tcod_pl.modules.sft import SFTModule
 from tcod_pl.quiet import quiet_known_noise
 from tcod_pl.rollout.policy import HFPolicy
@@ -204,14 +203,16 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
     argv = list(sys.argv[1:] if argv is None else argv)
     if "--config" not in argv and "-c" not in argv:
         argv = [a for c in DEFAULT_CONFIGS for a in ("--config", c)] + argv
+    with one_line_errors():  # bad input, divergence, preemption: one line, as `tcod-pl`
+        check_config_files(argv)
+        return _demo(argv)
+
+
+def _demo(argv: list[str]) -> dict[str, dict[str, float]]:
     start = time.time()
     # The demo hands LightningCLI its own command line plus the default configs, on purpose.
     warnings.filterwarnings("ignore", message="LightningCLI's args parameter is intended")
-    try:
-        cli = TcodCLI(args=argv, run=False)
-    except ConfigError as err:
-        print(f"error: {err}", file=sys.stderr)
-        raise SystemExit(2) from None
+    cli = TcodCLI(args=argv, run=False)
     module, datamodule, trainer = cli.model, cli.datamodule, cli.trainer
     teacher = getattr(module.hparams, "teacher", None)
     if teacher is None:

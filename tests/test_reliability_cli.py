@@ -21,6 +21,7 @@ import yaml
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from tcod_pl.cli import TcodCLI, main
+from tcod_pl.demo import main as demo_main
 from tcod_pl.envs.scienceworld import jvm as sw_jvm
 from tcod_pl.resume import RNGState, find_last_checkpoint
 from tcod_pl.testing import make_tiny_models
@@ -416,3 +417,16 @@ def test_sampling_crash_on_non_finite_probabilities_is_reported_as_divergence():
     report = explain(trainer, crash.value)
     assert report is not None and "diverged at step 1" in str(report) and "not finite" in str(report)
     assert explain(trainer, RuntimeError("something else")) is None
+
+
+@pytest.mark.parametrize("case", ["unknown-task", "yaml-syntax"])
+def test_demo_bad_input_is_one_error_line(case, tiny_models, tmp_path, capfd):
+    """`make demo` takes the path `tcod-pl` takes: one error line, exit 2, no traceback."""
+    _, extra, expected = next(c for c in BAD_INPUTS if c[0] == case)
+    with pytest.raises(SystemExit) as exit_info:
+        demo_main(["--config", str(sw_config(tmp_path, tiny_models)), *extra(tmp_path)])
+    err = capfd.readouterr().err
+    lines = [ln for ln in err.splitlines() if ln.startswith("error:")]
+    assert exit_info.value.code == 2 and len(lines) == 1, err[-2000:]
+    assert all(e in lines[0] for e in expected), lines[0]
+    assert "Traceback" not in err

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import warnings
 
 # Lightning's rank-zero messages (tips, "GPU available", "`Trainer.fit` stopped") go through these.
@@ -17,6 +18,9 @@ HARMLESS_WARNINGS = (
     (r"Your `IterableDataset` has `__len__` defined", "sized rollout dataset"),
     # The frozen teacher is in eval mode by design.
     (r"Found \d+ module\(s\) in eval mode at the start of training", "frozen teacher"),
+    # vLLM's in-process engine starts a one-process torch.distributed group, so Lightning takes a
+    # single-device run for a distributed one; per-turn sums are all-reduced before they are logged.
+    (r"It is recommended to use `self.log\(.*sync_dist=True\)`", "vLLM's one-process group"),
 )
 
 
@@ -41,6 +45,8 @@ def quiet_known_noise(lightning_info: bool = True) -> None:
             logger.setLevel(logging.WARNING)
     if not lightning_info:
         logging.getLogger("lightning.fabric.utilities.seed").setLevel(logging.WARNING)
+        # vLLM reads its level when imported (lazily, with the engine): no INFO line per weight sync.
+        os.environ.setdefault("VLLM_LOGGING_LEVEL", "WARNING")
     # Transformers draws a "Loading weights" bar for every model it loads (student, teacher,
     # each evaluation); nothing is downloaded at run time, so its bars carry no information.
     from transformers.utils import logging as hf_logging

@@ -1,6 +1,7 @@
 """The entry points silence the specific harmless messages, and only those."""
 
 import logging
+import os
 import warnings
 
 import pytest
@@ -11,6 +12,8 @@ HARMLESS = (
     "`isinstance(treespec, LeafSpec)` is deprecated, use `isinstance(treespec, TreeSpec)` instead.",
     "Your `IterableDataset` has `__len__` defined. In combination with multi-process data loading ...",
     "Found 33 module(s) in eval mode at the start of training. This may lead to unexpected behavior.",
+    "It is recommended to use `self.log('kl/turn_09', ..., sync_dist=True)` when logging on epoch level"
+    " in distributed setting to accumulate the metric across devices.",
 )
 
 
@@ -60,3 +63,14 @@ def test_lightning_tips_dropped_info_kept_unless_asked(restore_loggers, caplog):
     quiet_known_noise(lightning_info=False)  # the demo: progress bars and its summary only
     rank_zero_info("GPU available: False, used: False")
     assert not [r for r in caplog.records if r.levelno < logging.WARNING]
+
+
+def test_demo_mode_quiets_vllm_info_unless_the_user_set_a_level(restore_loggers, monkeypatch):
+    monkeypatch.delenv("VLLM_LOGGING_LEVEL", raising=False)
+    quiet_known_noise()
+    assert "VLLM_LOGGING_LEVEL" not in os.environ  # `tcod-pl` keeps vLLM's engine messages
+    quiet_known_noise(lightning_info=False)
+    assert os.environ["VLLM_LOGGING_LEVEL"] == "WARNING"
+    monkeypatch.setenv("VLLM_LOGGING_LEVEL", "DEBUG")
+    quiet_known_noise(lightning_info=False)
+    assert os.environ["VLLM_LOGGING_LEVEL"] == "DEBUG"

@@ -26,7 +26,6 @@ from lightning.pytorch.trainer.states import TrainerFn
 from tcod_pl.cli import TcodCLI, check_config_files, one_line_errors
 from tcod_pl.modules.sft import SFTModule
 from tcod_pl.quiet import quiet_known_noise
-from tcod_pl.rollout.policy import HFPolicy
 
 DEFAULT_CONFIGS = ("configs/scienceworld.yaml", "configs/demo.yaml")
 # The panel's score column: the best score reached per episode (the reference's metric).
@@ -80,17 +79,14 @@ def evaluate_teacher(teacher: str, datamodule: pl.LightningDataModule, cache_dir
     trainer = pl.Trainer(
         accelerator="cpu", devices=1, logger=False, enable_checkpointing=False, inference_mode=False
     )
+    # The teacher plays through a policy of its own with the student's settings (with vLLM: a
+    # second engine, built for the teacher's architecture and shut down after).
     policy = datamodule.policy
-    if not isinstance(policy, HFPolicy):
-        # An engine-backed policy mirrors the student's architecture; the teacher plays through
-        # generate() with the same sampling settings.
-        datamodule.policy = HFPolicy(
-            max_new_tokens=getattr(policy, "max_new_tokens", 64),
-            stop_strings=getattr(policy, "stop_strings", None),
-        )
+    datamodule.policy = policy.unbound_copy()
     try:
         trainer.validate(SFTModule(teacher), datamodule=datamodule, verbose=False)
     finally:
+        datamodule.policy.close()
         datamodule.policy = policy
     result = _metrics(trainer)
     cache.parent.mkdir(parents=True, exist_ok=True)

@@ -26,6 +26,7 @@ pytestmark = pytest.mark.skipif(
 )
 
 STUDENT = "tcod_pl/assets/scienceworld/student"
+TEACHER = "tcod_pl/assets/scienceworld/teacher"
 TASKS = ["find-non-living-thing", "find-living-thing", "find-animal", "lifespan-longest-lived"]
 # Greedy tokens must agree exactly; log-probs of the same tokens agree to float32 rounding of two
 # different CPU kernels (vLLM's packed GEMMs vs torch's): measured max |diff| <= 1.2e-6 nats (fp32);
@@ -191,6 +192,29 @@ def test_a_model_of_another_architecture_is_one_clear_error(engine, tiny_models)
     other = AutoModelForCausalLM.from_pretrained(tiny_models["teacher"])
     with pytest.raises(ConfigError, match="one VLLMPolicy per model architecture"):
         engine.bind(other, AutoTokenizer.from_pretrained(tiny_models["teacher"]))
+
+
+def test_unbound_copy_serves_another_architecture_beside_the_first_engine(engine, student, prompts):
+    """The demo's teacher evaluation: a second engine with the same settings, for the teacher."""
+    model, tok = student
+    teacher = AutoModelForCausalLM.from_pretrained(TEACHER).eval()
+    assert teacher.config.hidden_size != model.config.hidden_size
+    second = engine.unbound_copy()
+    assert second.llm is None and second.max_new_tokens == engine.max_new_tokens
+    assert second.kv_cache_gb == engine.kv_cache_gb and second.max_model_len == engine.max_model_len
+    second.bind(teacher, tok)
+    try:
+        ours = second.generate(prompts[:4], temperature=0.0)
+        assert [g.token_ids for g in ours] == [g.token_ids for g in hf_greedy(teacher, tok, prompts[:4])]
+        # the first engine still serves the student
+        assert [g.token_ids for g in engine.generate(prompts[:4], temperature=0.0)] == [
+            g.token_ids for g in hf_greedy(model, tok, prompts[:4])
+        ]
+    finally:
+        second.close()
+    assert second.llm is None and second.model is None
+    with pytest.raises(RuntimeError, match="before bind"):
+        second.generate(prompts[:1], temperature=0.0)
 
 
 def test_fit_with_vllm_policy_matches_hf_metric_keys_then_test_on_checkpoint(tiny_models, tmp_path):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import abc
 import contextlib
+import copy
 import hashlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -40,6 +41,15 @@ class Policy(abc.ABC):
     def stats(self) -> dict[str, float]:
         """Figures about the last rollout worth logging (e.g. weight-sync seconds); none by default."""
         return {}
+
+    def unbound_copy(self) -> Policy:
+        """A policy with these settings and no model, e.g. to play another model (the teacher)."""
+        other = copy.copy(self)
+        other.__dict__.update(model=None, tokenizer=None)
+        return other
+
+    def close(self) -> None:  # noqa: B027
+        """Free what the policy holds beyond its settings (an engine); it may be bound again."""
 
     @abc.abstractmethod
     def generate(

@@ -9,6 +9,8 @@ cache is then reset, so no rollout ever reads a stale policy.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import logging
 import os
 import tempfile
@@ -174,6 +176,34 @@ class VLLMPolicy(Policy):
 
     def reseed(self, seed: int) -> None:
         self._seed, self._calls = seed, 0
+
+    def unbound_copy(self) -> VLLMPolicy:
+        """These settings, no engine: binding it to another model starts a second engine."""
+        return VLLMPolicy(
+            self.max_new_tokens,
+            self.stop_strings,
+            self.dtype,
+            self.max_model_len,
+            self.kv_cache_gb,
+            self.gpu_memory_utilization,
+            self.enforce_eager,
+            self.enable_prefix_caching,
+            self.engine_kwargs,
+        )
+
+    def close(self) -> None:
+        """Shut the engine down and free its memory (KV cache, weights); bind starts a new one."""
+        if self.llm is not None:
+            engine, self.llm = self.llm, None
+            with contextlib.suppress(Exception):  # best effort: the engine goes either way
+                engine.llm_engine.engine_core.shutdown()
+            del engine
+            gc.collect()
+        if self._workdir is not None:
+            self._workdir.cleanup()
+            self._workdir = None
+        self.model = self.tokenizer = None
+        self._synced = self._architecture = None
 
     def stats(self) -> dict[str, float]:
         """Seconds spent syncing weights since the last call (one training step: its train

@@ -1,17 +1,22 @@
 #!/usr/bin/env python
 """The README's results table: teacher, warm-start student, vanilla OPD, TCOD-F2B, TCOD-B2F.
 
-Same number of training steps for every method, several seeds; dev success and mean score
-(mean and spread over seeds), and the trajectory KL over the last steps. Also draws the
-per-turn KL by turn index over training for vanilla OPD vs TCOD-F2B from the TensorBoard logs.
+Each method runs ``make demo``'s settings (``configs/scienceworld.yaml`` + ``configs/demo.yaml``
++ the method's ``configs/curriculum/*.yaml``) for the same number of steps, several seeds, then
+plays the dev panel and the test panel (full depth, the demo's evaluation settings). Reported:
+success and best score (mean +- spread over seeds) on both splits, per-token KL to the teacher on
+the dev panel's episodes, and the trajectory KL over the last steps. Also draws the per-turn KL by
+turn index over training for vanilla OPD vs TCOD-F2B from the TensorBoard logs. Resumable: each
+finished run is stored in ``--out``/results.json.
 
-    .venv/bin/python scripts/results_table.py --steps 12 --seeds 0 1 2
+    .venv/bin/python scripts/results_table.py --seeds 0 1 2
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import statistics
 from pathlib import Path
 
@@ -23,38 +28,62 @@ import matplotlib.pyplot as plt  # noqa: E402
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator  # noqa: E402
 
 from tcod_pl.cli import TcodCLI  # noqa: E402
-from tcod_pl.demo import _metrics, evaluate_teacher  # noqa: E402
+from tcod_pl.demo import DEFAULT_CONFIGS, _metrics  # noqa: E402
 from tcod_pl.modules.sft import SFTModule  # noqa: E402
+from tcod_pl.quiet import quiet_known_noise  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 METHODS = {
-    "vanilla OPD": "configs/curriculum/vanilla.yaml",
-    "TCOD-F2B (eta=2)": "configs/curriculum/f2b.yaml",
-    "TCOD-B2F (eta=2)": "configs/curriculum/b2f.yaml",
+    "vanilla OPD": ["--config", "configs/curriculum/vanilla.yaml"],
+    "TCOD-F2B (eta=2)": ["--config", "configs/curriculum/f2b.yaml"],
+    "TCOD-B2F (eta=2)": ["--config", "configs/curriculum/b2f.yaml"],
+}
+# --estimators: TCOD-F2B with the other losses in place of the demo's SampledReverseKL.
+ESTIMATORS = {
+    f"TCOD-F2B, {name}": [
+        "--config",
+        "configs/curriculum/f2b.yaml",
+        "--model.init_args.loss",
+        json.dumps({"class_path": f"tcod_pl.losses.{cls}", "init_args": init}),
+    ]
+    for name, cls, init in (
+        ("full-vocabulary ReverseKL", "ReverseKL", {}),
+        ("ForwardKL", "ForwardKL", {}),
+        ("JSD(beta=0.5)", "GeneralizedJSD", {"beta": 0.5}),
+    )
 }
 
 
-def run_method(name: str, curriculum: str, seed: int, args: argparse.Namespace) -> dict:
+def cli_for(seed: int, args: argparse.Namespace, extra: list[str] = ()) -> TcodCLI:
+    """The demo's configuration with this seed, both panels of ``--panel-episodes``."""
+    configs = [a for c in DEFAULT_CONFIGS for a in ("--config", str(REPO / c))]
+    options = ["--seed_everything", str(seed), "--data.init_args.seed", str(seed)]
+    options += ["--data.init_args.val_episodes", str(args.panel_episodes)]
+    options += ["--data.init_args.test_episodes", str(args.panel_episodes)]
+    if args.steps is not None:
+        options += ["--trainer.max_epochs", str(args.steps)]
+    if args.episodes_per_step is not None:
+        options += ["--data.init_args.episodes_per_step", str(args.episodes_per_step)]
+    return TcodCLI(args=[*configs, *options, *extra], run=False)
+
+
+def both_panels(trainer: pl.Trainer, module: pl.LightningModule, datamodule: object) -> dict:
+    trainer.validate(module, datamodule=datamodule, verbose=False)
+    dev = _metrics(trainer, "val")
+    trainer.test(module, datamodule=datamodule, verbose=False)
+    return {"dev": dev, "test": _metrics(trainer, "test")}
+
+
+def run_method(name: str, method: list[str], seed: int, args: argparse.Namespace) -> dict:
     save_dir = args.out / "runs"
-    run_name = f"{name.split()[0].lower().replace('-', '_')}_seed{seed}"
-    cli = TcodCLI(
-        args=[
-            "--config",
-            str(REPO / "configs/scienceworld.yaml"),
-            "--config",
-            str(REPO / curriculum),
-            "--seed_everything",
-            str(seed),
-            "--data.init_args.seed",
-            str(seed),
-            "--data.init_args.episodes_per_step",
-            str(args.episodes_per_step),
-            "--data.init_args.val_episodes",
-            str(args.val_episodes),
-            "--trainer.max_epochs",
-            str(args.steps),
+    run_name = re.sub(r"\W+", "_", name.lower()).strip("_") + f"_seed{seed}"
+    cli = cli_for(
+        seed,
+        args,
+        [
+            *[str(REPO / a) if a.startswith("configs/") else a for a in method],
             "--trainer.check_val_every_n_epoch",
-            str(args.steps),
+            "1000",  # no panel during training; both panels after the last step
             "--trainer.enable_progress_bar",
             "false",
             "--trainer.logger.init_args.save_dir",
@@ -64,10 +93,10 @@ def run_method(name: str, curriculum: str, seed: int, args: argparse.Namespace) 
             "--trainer.logger.init_args.version",
             "0",
         ],
-        run=False,
     )
     cli.trainer.fit(cli.model, datamodule=cli.datamodule)
-    result = _metrics(cli.trainer)
+    result = both_panels(cli.trainer, cli.model, cli.datamodule)
+    result["steps"] = cli.trainer.current_epoch
     traj = scalars(save_dir / run_name / "version_0", "kl/traj_mean")
     last = [v for _, v in traj[-args.last :]]
     result["traj_kl_last_mean"] = statistics.fmean(last) if last else float("nan")
@@ -77,24 +106,20 @@ def run_method(name: str, curriculum: str, seed: int, args: argparse.Namespace) 
 
 
 def baseline(model: str, seed: int, args: argparse.Namespace) -> dict:
-    cli = TcodCLI(
-        args=[
-            "--config",
-            str(REPO / "configs/scienceworld.yaml"),
-            "--data.init_args.seed",
-            str(seed),
-            "--data.init_args.val_episodes",
-            str(args.val_episodes),
-        ],
-        run=False,
-    )
+    """Teacher or warm-start student on both panels, through a policy of its own."""
+    cli = cli_for(seed, args)
     pl.seed_everything(seed)
     path = cli.model.hparams.teacher if model == "teacher" else cli.model.hparams.student
-    if model == "teacher":
-        return evaluate_teacher(path, cli.datamodule, args.out / f"teacher-cache-seed{seed}")
-    trainer = pl.Trainer(accelerator="cpu", logger=False, enable_checkpointing=False, inference_mode=False)
-    trainer.validate(SFTModule(path), datamodule=cli.datamodule, verbose=False)
-    return _metrics(trainer)
+    trainer = pl.Trainer(
+        accelerator="cpu", devices=1, logger=False, enable_checkpointing=False, inference_mode=False
+    )
+    policy = cli.datamodule.policy
+    cli.datamodule.policy = policy.unbound_copy()
+    try:
+        return both_panels(trainer, SFTModule(path), cli.datamodule)
+    finally:
+        cli.datamodule.policy.close()
+        cli.datamodule.policy = policy
 
 
 def scalars(run_dir: Path, tag: str) -> list[tuple[int, float]]:
@@ -141,57 +166,71 @@ def picture(runs: dict[str, str], path: Path) -> None:
     fig.savefig(path, dpi=110)
 
 
-def spread(values: list[float]) -> str:
+def spread(values: list[float | None], digits: int = 1) -> str:
+    """Mean ± population spread over seeds ("-" when nothing was measured)."""
+    values = [v for v in values if v is not None and v == v]
     if not values:
-        return "n/a"
+        return "-"
     mean = statistics.fmean(values)
-    return f"{mean:.1f} ± {statistics.pstdev(values):.1f}" if len(values) > 1 else f"{mean:.1f}"
+    if len(values) == 1:
+        return f"{mean:.{digits}f}"
+    return f"{mean:.{digits}f} ± {statistics.pstdev(values):.{digits}f}"
 
 
 def table(results: dict[str, list[dict]], args: argparse.Namespace) -> str:
     lines = [
-        f"| method | seeds | dev success % | dev mean score | traj. KL, last {args.last} steps (mean / std) |",
-        "|---|---|---|---|---|",
+        "| method | seeds | dev success % | dev best score | test success % | test best score "
+        f"| dev panel token KL | traj. KL, last {args.last} steps (mean / std) |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for name, runs in results.items():
-        success = spread([100 * r["success"] for r in runs])
-        score = spread([r["score"] for r in runs])
+        cells = []
+        for split in ("dev", "test"):
+            cells.append(spread([100 * r[split]["success"] for r in runs]))
+            cells.append(spread([r[split]["score"] for r in runs]))
+        cells.append(spread([r["dev"].get("token_kl") for r in runs], digits=3))
         if "traj_kl_last_mean" in runs[0]:
-            kl = f"{spread([r['traj_kl_last_mean'] for r in runs])} / {spread([r['traj_kl_last_std'] for r in runs])}"
+            mean = spread([r["traj_kl_last_mean"] for r in runs], digits=2)
+            cells.append(f"{mean} / {spread([r['traj_kl_last_std'] for r in runs], digits=2)}")
         else:
-            kl = "-"
-        lines.append(f"| {name} | {len(runs)} | {success} | {score} | {kl} |")
+            cells.append("-")
+        lines.append(f"| {name} | {len(runs)} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=12)
+    parser.add_argument("--steps", type=int, default=None, help="training steps (default: the demo's)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--episodes-per-step", type=int, default=16)
-    parser.add_argument("--val-episodes", type=int, default=48)
+    parser.add_argument("--episodes-per-step", type=int, default=None, help="default: the demo's")
+    parser.add_argument("--panel-episodes", type=int, default=48, help="episodes of each panel")
     parser.add_argument(
         "--last", type=int, default=4, help="steps over which the trajectory KL is summarised"
     )
     parser.add_argument("--out", type=Path, default=Path("artifacts/results"))
     parser.add_argument("--picture", type=Path, default=REPO / "docs" / "kl_by_turn.png")
     parser.add_argument("--report-only", action="store_true", help="table and picture from stored runs")
+    parser.add_argument(
+        "--estimators", action="store_true", help="also TCOD-F2B with ReverseKL, ForwardKL and JSD(0.5)"
+    )
     args = parser.parse_args()
+    quiet_known_noise(lightning_info=False)
     args.out.mkdir(parents=True, exist_ok=True)
     store = args.out / "results.json"
     results: dict[str, list[dict]] = json.loads(store.read_text()) if store.is_file() else {}
     baselines = [("teacher", None), ("student warm-start", None)]
     # Seeds outermost: an interrupted run still has every method at the same number of seeds.
-    todo = [(seed, name, cfg) for seed in args.seeds for name, cfg in [*baselines, *METHODS.items()]]
-    for seed, name, curriculum in [] if args.report_only else todo:
+    methods = {**METHODS, **(ESTIMATORS if args.estimators else {})}
+    todo = [(seed, name, cfg) for seed in args.seeds for name, cfg in [*baselines, *methods.items()]]
+    for seed, name, method in [] if args.report_only else todo:
         runs = results.setdefault(name, [])
         if any(r.get("seed") == seed for r in runs):
             continue
         print(f"== {name}, seed {seed}", flush=True)
-        if curriculum is None:
+        if method is None:
             result = baseline("teacher" if name == "teacher" else "student", seed, args)
         else:
-            result = run_method(name, curriculum, seed, args)
+            result = run_method(name, method, seed, args)
         runs.append({**result, "seed": seed})
         store.write_text(json.dumps(results, indent=2))  # resumable
     print(table(results, args))

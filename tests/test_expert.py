@@ -1,6 +1,7 @@
 """Expert (behaviour-cloning) episodes replayed in the real ScienceWorld, with recovery demonstrations."""
 
 import pytest
+import torch
 from transformers import AutoTokenizer
 
 from tcod_pl.data.episode import Episode, Turn
@@ -128,6 +129,77 @@ def test_name_swaps_rename_names_of_one_category_consistently_within_an_episode(
     assert NameSwaps(copies=3, seed=1).augment(episodes) == variants
     with pytest.raises(ConfigError, match="copies"):
         NameSwaps(copies=-1).augment(episodes)
+
+
+def test_name_swaps_keep_derived_name_forms_and_draw_new_names_per_epoch():
+    # ScienceWorld's inventory names: "egg parrot" -> "egg parrot egg", "dove" -> "egg dove egg".
+    eggs = [_find_episode("find-animal", name, []) for name in ("egg parrot", "egg frog")]
+    birds = [_find_episode("find-animal", name, []) for name in ("dove", "ant", "wolf", "bear", "owl")]
+    episodes = eggs + birds
+    category = NameSwaps().name_categories(episodes)
+    assert set(category) == {"egg parrot", "egg frog", "dove", "ant", "wolf", "bear", "owl"}
+    fixed = NameSwaps(copies=2, seed=3)
+    for variant, source in zip(fixed.augment(episodes), [e for e in episodes for _ in range(2)]):
+        old = source.turns[0].action.removeprefix("focus on ")
+        new = variant.turns[0].action.removeprefix("focus on ")
+        assert new.startswith("egg ") == old.startswith("egg ")  # never "egg egg dove egg"
+    assert fixed.augment(episodes, epoch=5) == fixed.augment(episodes, epoch=0)  # not fresh: fixed
+    fresh = NameSwaps(copies=2, seed=3, fresh_each_epoch=True)
+    targets = [[v.turns[0].action for v in fresh.augment(birds, epoch=epoch)] for epoch in range(3)]
+    assert targets[0] != targets[1] != targets[2]
+    assert [v.turns[0].action for v in fresh.augment(birds, epoch=1)] == targets[1]  # seeded
+
+
+def test_fresh_renamed_copies_reach_the_training_loader_every_epoch(tmp_path):
+    import lightning.pytorch as pl
+
+    from tcod_pl.data.episode import save_episodes
+
+    birds = [_find_episode("find-animal", name, []) for name in ("dove", "ant", "wolf", "bear", "owl")]
+    tokenizer = AutoTokenizer.from_pretrained("tcod_pl/assets/scienceworld/teacher")
+
+    class Probe(pl.LightningModule):
+        def __init__(self):
+            super().__init__()
+            self.tokenizer = tokenizer
+            self.weight = torch.nn.Parameter(torch.zeros(1))
+            self.seen: dict[int, list[str]] = {}
+
+        def training_step(self, batch, batch_idx):
+            texts = [tokenizer.decode(ids) for ids in batch["input_ids"]]
+            self.seen.setdefault(self.current_epoch, []).extend(texts)
+            return (self.weight**2).sum()
+
+        def configure_optimizers(self):
+            return torch.optim.SGD(self.parameters(), lr=0.1)
+
+    def fit(reload: int) -> Probe:
+        dm = ExpertDataModule(
+            env=ScienceWorldConfig(task_names=["find-animal"]),
+            val_split=None,
+            batch_size=4,
+            cache_dir=str(tmp_path),
+            name_swaps=NameSwaps(copies=2, fresh_each_epoch=True),
+        )
+        save_episodes(birds, dm.cache_path("train"))  # the cache: no environment needed
+        probe = Probe()
+        trainer = pl.Trainer(
+            max_epochs=3,
+            accelerator="cpu",
+            logger=False,
+            enable_checkpointing=False,
+            enable_progress_bar=False,
+            enable_model_summary=False,
+            reload_dataloaders_every_n_epochs=reload,
+        )
+        trainer.fit(probe, datamodule=dm)
+        return probe
+
+    probe = fit(reload=1)
+    assert [len(probe.seen[e]) for e in range(3)] == [15, 15, 15]  # 5 gold + 10 renamed per epoch
+    assert sorted(probe.seen[0]) != sorted(probe.seen[1]) != sorted(probe.seen[2])
+    with pytest.raises(ConfigError, match="reload_dataloaders_every_n_epochs: 1"):
+        fit(reload=0)
 
 
 def test_counterfactual_demonstrations_are_verified_in_the_real_environment(tiny_models):

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
 from tcod_pl.curriculum.rules import Expert
@@ -94,6 +95,14 @@ class NameSwaps:
     target_action: str = r"^focus on (.+)$"
     names_line: str = "Objects:"
     seed: int = 0
+    # Draw new names every epoch (needs trainer.reload_dataloaders_every_n_epochs: 1). Fixed
+    # copies can be memorised (the rest of a copy identifies it); fresh ones only copied.
+    fresh_each_epoch: bool = False
+    # A name starting (ending) with one of these swaps only with names sharing it: the environment
+    # derives names from it (ScienceWorld's "egg parrot" is "egg parrot egg" in the inventory,
+    # "blue jay" is "egg blue jay egg"), which a swap across the forms would garble.
+    keep_prefixes: tuple[str, ...] = ("egg ",)
+    keep_suffixes: tuple[str, ...] = (" egg",)
 
     def name_categories(self, episodes: Sequence[Episode]) -> dict[str, str]:
         """Object name -> its category, from the targets of each task type's demonstrations."""
@@ -115,21 +124,22 @@ class NameSwaps:
                     category.setdefault(name, label)
         return category
 
-    def augment(self, episodes: Sequence[Episode]) -> list[Episode]:
-        """``copies`` renamed variants of each episode of ``tasks`` (the originals not included)."""
+    def augment(self, episodes: Sequence[Episode], epoch: int = 0) -> list[Episode]:
+        """``copies`` renamed variants of each episode of ``tasks`` (the originals not included);
+        ``epoch`` varies the names drawn when ``fresh_each_epoch``."""
         if self.copies < 0:
             raise ConfigError(f"name_swaps.copies must be >= 0, got {self.copies}")
         category = self.name_categories(episodes)
         if not category or self.copies == 0:
             return []
-        pools: dict[str, list[str]] = {}
+        pools: dict[tuple[str, str, str], list[str]] = {}
         for name, label in sorted(category.items()):
-            pools.setdefault(label, []).append(name)
+            pools.setdefault(self._pool(name, label), []).append(name)
         # Longest first, so that "brown bear" is one match rather than "bear" inside it; an article
         # before a name is matched too, so that "a ant" can become "an ant".
         alternatives = "|".join(re.escape(n) for n in sorted(category, key=len, reverse=True))
         names = re.compile(r"(?<![\w-])(?:\b(a|an) )?(" + alternatives + r")(?![\w-])")
-        rng = random.Random(self.seed)
+        rng = random.Random(f"{self.seed}:{epoch}" if self.fresh_each_epoch else self.seed)
         out = []
         for ep in episodes:
             if ep.task.get("name") not in self.tasks:
@@ -142,12 +152,16 @@ class NameSwaps:
                 taken = set(present)
                 mapping = {}
                 for name in present:
-                    free = [n for n in pools[category[name]] if n not in taken]
+                    free = [n for n in pools[self._pool(name, category[name])] if n not in taken]
                     if free:
                         mapping[name] = rng.choice(free)
                         taken.add(mapping[name])
                 out.append(_renamed(ep, names, mapping))
         return out
+
+    def _pool(self, name: str, label: str) -> tuple[str, str, str]:
+        prefix = next((p for p in self.keep_prefixes if name.startswith(p)), "")
+        return label, prefix, next((x for x in self.keep_suffixes if name.endswith(x)), "")
 
 
 def _renamed(episode: Episode, names: re.Pattern, mapping: dict[str, str]) -> Episode:
@@ -319,6 +333,8 @@ class ExpertDataModule(EpisodeDataModule):
         self.mistake_rate = mistake_rate
         self.counterfactuals = counterfactuals
         self.name_swaps = name_swaps
+        self._gold_samples: list = []  # the train split's own samples, before renamed copies
+        self._renamed_epoch: int | None = None
         files = {
             stage: str(self.cache_path(stage)) if split else None for stage, split in self.splits.items()
         }
@@ -385,6 +401,25 @@ class ExpertDataModule(EpisodeDataModule):
         fresh = "train" not in self.samples
         super().setup(stage)
         if fresh and self.name_swaps is not None and "train" in self.samples:
-            # Text-only and seeded: recomputed on load, never cached.
-            renamed = self.name_swaps.augment(load_episodes(self.files["train"]))
-            self.samples["train"] = self.samples["train"] + self.packer().pack_many(renamed)
+            self._gold_samples = self.samples["train"]
+            self._add_renamed(epoch=0)
+
+    def train_dataloader(self) -> DataLoader:
+        if self.name_swaps is not None and self.name_swaps.fresh_each_epoch and self.trainer is not None:
+            if self.trainer.reload_dataloaders_every_n_epochs != 1:
+                raise ConfigError(
+                    "data.name_swaps.fresh_each_epoch needs trainer.reload_dataloaders_every_n_epochs: 1 "
+                    "(Lightning builds the training loader once otherwise)"
+                )
+            self._add_renamed(self.trainer.current_epoch)
+        return super().train_dataloader()
+
+    def _add_renamed(self, epoch: int) -> None:
+        """Gold samples + this epoch's renamed copies (text-only and seeded: never cached)."""
+        if not self.name_swaps.fresh_each_epoch:
+            epoch = 0
+        if epoch == self._renamed_epoch:
+            return
+        renamed = self.name_swaps.augment(load_episodes(self.files["train"]), epoch=epoch)
+        self.samples["train"] = self._gold_samples + self.packer().pack_many(renamed)
+        self._renamed_epoch = epoch

@@ -81,6 +81,14 @@ class _RotaryReloadNoise(logging.Filter):
         return not (record.msg == "%s: Failed to load weights" and record.args == ("RotaryEmbedding",))
 
 
+class _SecondEngineNoise(logging.Filter):
+    """Drops vLLM's 'Kernel ... is already registered. Overwriting.' lines: a second engine in the
+    process (the demo's teacher) registers the same CPU kernels again, with the same code."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.msg != "Kernel %s is already registered. Overwriting."
+
+
 def _architecture(model: nn.Module) -> dict[str, Any]:
     """What fixes the engine's tensor shapes."""
     base = model.get_base_model() if hasattr(model, "get_base_model") else model
@@ -330,6 +338,7 @@ class VLLMPolicy(Policy):
         if self.kv_cache_gb is not None:
             kwargs["kv_cache_memory_bytes"] = int(self.kv_cache_gb * 2**30)
         logging.getLogger("vllm.model_executor.model_loader.reload.layerwise").addFilter(_RotaryReloadNoise())
+        logging.getLogger("vllm.triton_utils.dispatcher").addFilter(_SecondEngineNoise())
         start = time.perf_counter()
         try:
             self.llm = vllm.LLM(**kwargs)

@@ -10,21 +10,22 @@ Stages (each reuses what the previous ones left under --work):
    ScienceWorld (easy) and rendered with the agent prompt; cached as JSONL by ExpertDataModule
    (the same cache the SFT configs read).
 2. init: a word-level byte-BPE tokenizer from that environment text (multi-word object names are
-   single added tokens), and randomly initialised Qwen2 teacher / student models for it.
-3. teacher: behaviour cloning, ``configs/teachers/scienceworld_bc.yaml`` (``tcod-pl fit``), two
-   rounds; ``--names-round`` adds ``configs/teachers/scienceworld_bc_names.yaml`` (name-swapped
-   demonstrations; tried, not shipped).
+   single added tokens), and randomly initialised Qwen2 teacher ("small", 5.0M) / student ("tiny",
+   0.94M) models for it.
+3. teacher: behaviour cloning, ``configs/teachers/scienceworld_bc.yaml`` (``tcod-pl fit``): gold
+   episodes plus name-swapped copies of the find-* ones, 8 epochs, checkpointed every 100 steps
+   (``--resume`` continues a cut run from its last.ckpt).
 4. student: a 2-epoch warm-start SFT of the smaller model, ``configs/students/scienceworld_warmstart.yaml``.
 5. eval: full episodes on dev variations (temperature 0.4) through ``tcod-pl validate``'s path.
 
 The exported models land in ``tcod_pl/assets/scienceworld/{teacher,student}``.
 
-Reproduce the shipped files (2 CPU threads free: ~5 min collect, ~8 min per teacher round,
-~5 min student, ~12 min eval; set OMP_NUM_THREADS=1 on a busy machine):
+Reproduce the shipped files (2 CPU threads free: ~2 min collect, ~105 min teacher, ~4 min
+student, ~4 min eval):
 
-    OMP_NUM_THREADS=1 .venv/bin/python scripts/build_demo_models.py --stage all
+    .venv/bin/python scripts/build_demo_models.py --stage all --resume
 
-A new student for the shipped teacher (same tokenizer; 12 min on one shared core):
+A new student for the shipped teacher (same tokenizer):
 
     .venv/bin/python scripts/build_demo_models.py --stage init --tokenizer tcod_pl/assets/scienceworld/teacher
     .venv/bin/python scripts/build_demo_models.py --stage student
@@ -44,7 +45,6 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 ASSETS = REPO / "tcod_pl" / "assets" / "scienceworld"
 TEACHER_CONFIG = REPO / "configs" / "teachers" / "scienceworld_bc.yaml"
-NAMES_CONFIG = REPO / "configs" / "teachers" / "scienceworld_bc_names.yaml"
 STUDENT_CONFIG = REPO / "configs" / "students" / "scienceworld_warmstart.yaml"
 EVAL_CONFIG = REPO / "configs" / "teachers" / "scienceworld_eval.yaml"
 
@@ -56,8 +56,8 @@ DEMO_TASKS = yaml.safe_load(DEMO_ENV.read_text())["init_args"]["task_names"]
 # Under `easy` every door is open and the object list is shown each turn, so these gold actions
 # change nothing: dropping them shortens demonstrations by ~40% (and the episodes the agent plays).
 SKIP_ACTIONS = ["^open door to ", "^look around$"]
-TEACHER_SIZE = "tiny"
-STUDENT_SIZE = "demo-student"
+TEACHER_SIZE = "small"
+STUDENT_SIZE = "tiny"
 
 
 def demo_prompt():
@@ -231,19 +231,18 @@ def main(argv: list[str] | None = None) -> None:
         "--stage", default="all", choices=["all", "collect", "init", "teacher", "student", "eval"]
     )
     ap.add_argument("--work", default="artifacts/demo_models", help="scratch dir (caches, inits, runs)")
-    ap.add_argument("--teacher-rounds", type=int, default=2, help="plain rounds of the teacher recipe")
+    ap.add_argument("--teacher-rounds", type=int, default=1, help="plain rounds of the teacher recipe")
     ap.add_argument(
         "--teacher-from",
         type=Path,
         default=None,
-        help="skip the plain rounds: start from this exported teacher",
-    )
-    ap.add_argument(
-        "--names-round", action="store_true", help="add the name-swap round (configs/teachers/*_names.yaml)"
+        help="skip the teacher rounds: export this teacher as is",
     )
     ap.add_argument("--tokenizer", type=Path, default=None, help="init stage: reuse this model's tokenizer")
     ap.add_argument(
-        "--resume", action="store_true", help="keep teacher rounds already exported; resume a cut one"
+        "--resume",
+        action="store_true",
+        help="keep teacher rounds already exported; resume a cut one from its last.ckpt",
     )
     ap.add_argument("--eval-episodes", type=int, default=48, help="dev episodes per model (eval stage)")
     ap.add_argument("fit_args", nargs="*", help="extra LightningCLI overrides for the fit stages")
@@ -256,22 +255,15 @@ def main(argv: list[str] | None = None) -> None:
         init_models(cache_dir, work, args.tokenizer)
     extra = [f"--data.init_args.cache_dir={cache_dir}"]
     if args.stage in ("all", "teacher"):
-        # Plain rounds, each starting from the previous round's export (a warm restart); with
-        # --names-round, then one round with renamed copies of the find-* episodes (NAMES_CONFIG;
-        # measured no better, see the README, so not part of the shipped recipe).
+        # Each round starts from the previous round's export (a warm restart); one by default.
         init = work / "teacher-init"
         if args.teacher_from is not None:
             init = args.teacher_from
         else:
             for r in range(1, args.teacher_rounds + 1):
                 if not (args.resume and (work / f"teacher-round{r}" / "model.safetensors").is_file()):
-                    fit(TEACHER_CONFIG, init, work / f"teacher-round{r}", extra + args.fit_args)
+                    fit(TEACHER_CONFIG, init, work / f"teacher-round{r}", extra + args.fit_args, args.resume)
                 init = work / f"teacher-round{r}"
-        if args.names_round:
-            final = work / "teacher-names"
-            if not (args.resume and (final / "model.safetensors").is_file()):
-                fit(NAMES_CONFIG, init, final, extra + args.fit_args, resume=args.resume)
-            init = final
         if (ASSETS / "teacher").exists():
             shutil.rmtree(ASSETS / "teacher")
         shutil.copytree(init, ASSETS / "teacher")

@@ -26,15 +26,13 @@ ROLES = ["system", "user", "assistant"]
 
 # name -> (hidden, layers, heads, kv_heads, intermediate). Every size has head size 32: vLLM's
 # CPU attention accepts 32, 64, 80, ... but not 16, so each model also runs under VLLMPolicy.
+# The embedded ScienceWorld teacher is "small" (5.0M parameters), its student "tiny" (0.94M).
 MODEL_SIZES: dict[str, tuple[int, int, int, int, int]] = {
     "nano": (32, 2, 1, 1, 64),
     "micro": (64, 2, 2, 1, 192),
     "tiny": (128, 4, 4, 2, 384),
     "small": (256, 6, 8, 4, 768),
     "base": (384, 8, 12, 4, 1152),
-    # The embedded ScienceWorld student (the teacher is "tiny"): attention heads of 32, a size
-    # vLLM's CPU backend serves.
-    "demo-student": (64, 3, 2, 1, 192),
 }
 
 # Qwen2's own pre-tokenisation, so that ``AutoTokenizer`` (which rebuilds a Qwen2Tokenizer from

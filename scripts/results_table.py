@@ -28,7 +28,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator  # noqa: E402
 
 from tcod_pl.cli import TcodCLI  # noqa: E402
-from tcod_pl.demo import DEFAULT_CONFIGS, _metrics  # noqa: E402
+from tcod_pl.demo import DEFAULT_CONFIGS, _metrics, own_policy  # noqa: E402
 from tcod_pl.modules.sft import SFTModule  # noqa: E402
 from tcod_pl.quiet import quiet_known_noise  # noqa: E402
 
@@ -113,13 +113,8 @@ def baseline(model: str, seed: int, args: argparse.Namespace) -> dict:
     trainer = pl.Trainer(
         accelerator="cpu", devices=1, logger=False, enable_checkpointing=False, inference_mode=False
     )
-    policy = cli.datamodule.policy
-    cli.datamodule.policy = policy.unbound_copy()
-    try:
+    with own_policy(cli.datamodule):
         return both_panels(trainer, SFTModule(path), cli.datamodule)
-    finally:
-        cli.datamodule.policy.close()
-        cli.datamodule.policy = policy
 
 
 def scalars(run_dir: Path, tag: str) -> list[tuple[int, float]]:

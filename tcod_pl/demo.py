@@ -11,6 +11,7 @@ KL to the teacher on the panel's own episodes, by turn) and writes it to the run
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
@@ -18,6 +19,7 @@ import re
 import sys
 import time
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 import lightning.pytorch as pl
@@ -71,6 +73,19 @@ def _teacher_key(teacher: str, dm: object) -> str:
     return hashlib.sha256(stamp + settings.encode()).hexdigest()[:16]
 
 
+@contextlib.contextmanager
+def own_policy(datamodule: pl.LightningDataModule) -> Iterator[None]:
+    """Rollouts of another model than the student (the teacher) through a policy of its own with
+    the student's settings (with vLLM: a second engine for that architecture, shut down after)."""
+    policy = datamodule.policy
+    datamodule.policy = policy.unbound_copy()
+    try:
+        yield
+    finally:
+        datamodule.policy.close()
+        datamodule.policy = policy
+
+
 def evaluate_teacher(teacher: str, datamodule: pl.LightningDataModule, cache_dir: Path) -> dict[str, float]:
     """Teacher dev metrics; cached, since the teacher never changes during distillation."""
     cache = cache_dir / f"teacher-eval-{_teacher_key(teacher, datamodule)}.json"
@@ -79,15 +94,8 @@ def evaluate_teacher(teacher: str, datamodule: pl.LightningDataModule, cache_dir
     trainer = pl.Trainer(
         accelerator="cpu", devices=1, logger=False, enable_checkpointing=False, inference_mode=False
     )
-    # The teacher plays through a policy of its own with the student's settings (with vLLM: a
-    # second engine, built for the teacher's architecture and shut down after).
-    policy = datamodule.policy
-    datamodule.policy = policy.unbound_copy()
-    try:
+    with own_policy(datamodule):
         trainer.validate(SFTModule(teacher), datamodule=datamodule, verbose=False)
-    finally:
-        datamodule.policy.close()
-        datamodule.policy = policy
     result = _metrics(trainer)
     cache.parent.mkdir(parents=True, exist_ok=True)
     cache.write_text(json.dumps(result))

@@ -416,8 +416,6 @@ class ExpertDataModule(EpisodeDataModule):
 
     def _add_renamed(self, epoch: int) -> None:
         """Gold samples + this epoch's renamed copies (text-only and seeded: never cached)."""
-        if not self.name_swaps.fresh_each_epoch:
-            epoch = 0
         if epoch == self._renamed_epoch:
             return
         renamed = self.name_swaps.augment(load_episodes(self.files["train"]), epoch=epoch)

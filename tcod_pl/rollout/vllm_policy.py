@@ -188,15 +188,15 @@ class VLLMPolicy(Policy):
     def unbound_copy(self) -> VLLMPolicy:
         """These settings, no engine: binding it to another model starts a second engine."""
         return VLLMPolicy(
-            self.max_new_tokens,
-            self.stop_strings,
-            self.dtype,
-            self.max_model_len,
-            self.kv_cache_gb,
-            self.gpu_memory_utilization,
-            self.enforce_eager,
-            self.enable_prefix_caching,
-            self.engine_kwargs,
+            max_new_tokens=self.max_new_tokens,
+            stop_strings=self.stop_strings,
+            dtype=self.dtype,
+            max_model_len=self.max_model_len,
+            kv_cache_gb=self.kv_cache_gb,
+            gpu_memory_utilization=self.gpu_memory_utilization,
+            enforce_eager=self.enforce_eager,
+            enable_prefix_caching=self.enable_prefix_caching,
+            engine_kwargs=self.engine_kwargs,
         )
 
     def close(self) -> None:

@@ -6,6 +6,7 @@ One engine serves the whole module (start-up ~50 s): it mirrors the embedded Sci
 
 import copy
 import importlib.util
+import logging
 
 import pytest
 import torch
@@ -255,3 +256,23 @@ def test_fit_with_vllm_policy_matches_hf_metric_keys_then_test_on_checkpoint(tin
     cli("test", "--config", str(run_dir / "config.yaml"), "--ckpt_path", str(ckpt), cwd=run_dir)
     tested = scalars(run_dir / "runs" / "sw" / "version_1")
     assert "test/success" in tested and "test/rounds" in tested
+
+
+def test_harmless_start_up_lines_are_dropped_and_others_kept():
+    from tcod_pl.rollout.vllm_policy import _quiet_vllm
+
+    def passes(name: str, msg: str, args: tuple = ()) -> bool:
+        record = logging.LogRecord(name, logging.WARNING, __file__, 0, msg, args, None)
+        return bool(logging.getLogger(name).filter(record))
+
+    _quiet_vllm()
+    _quiet_vllm()  # engines start several times in one run: the filters are installed once
+    worker = "vllm.v1.worker.cpu_worker"
+    assert len(logging.getLogger(worker).filters) == 1
+    assert not passes(worker, "%s is not found in LD_PRELOAD. For best performance, ...", ("libtcmalloc",))
+    assert not passes(worker, "CPU backend doesn't allow to use `torch.set_num_threads` after ...")
+    assert not passes("vllm.platforms.cpu", "Reset SSM cache type to float32 for accelerated GDN ...")
+    assert not passes("vllm.triton_utils.dispatcher", "Kernel %s is already registered. Overwriting.", ("x",))
+    # Anything else from the same loggers still reaches the terminal.
+    assert passes(worker, "Speculative decoding on CPU without Intel OpenMP in LD_PRELOAD ...")
+    assert passes("vllm.platforms.cpu", "%s is not supported on CPU", ("fp8",))

@@ -81,12 +81,41 @@ class _RotaryReloadNoise(logging.Filter):
         return not (record.msg == "%s: Failed to load weights" and record.args == ("RotaryEmbedding",))
 
 
-class _SecondEngineNoise(logging.Filter):
-    """Drops vLLM's 'Kernel ... is already registered. Overwriting.' lines: a second engine in the
-    process (the demo's teacher) registers the same CPU kernels again, with the same code."""
+# (logger, start of the message) of vLLM's CPU lines that a tcod-pl run cannot act on.
+_HARMLESS_VLLM_LINES = (
+    # A second engine in the process (the demo's teacher) registers the same CPU kernels again.
+    ("vllm.triton_utils.dispatcher", "Kernel %s is already registered. Overwriting."),
+    # Performance tips for the CPU backend (preloading tcmalloc / Intel OpenMP; README, "Rollout engines").
+    ("vllm.v1.worker.cpu_worker", "%s is not found in LD_PRELOAD."),
+    # vLLM pins its worker threads and then ignores its own later torch.set_num_threads calls.
+    ("vllm.v1.worker.cpu_worker", "CPU backend doesn't allow to use `torch.set_num_threads`"),
+    # Qwen2 has no SSM state; the cache-type reset concerns Mamba-style models only.
+    ("vllm.platforms.cpu", "Reset SSM cache type to float32"),
+)
+
+
+class _HarmlessLines(logging.Filter):
+    """Drops one logger's records whose message starts with one of ``starts``."""
+
+    def __init__(self, starts: tuple[str, ...]) -> None:
+        super().__init__()
+        self.starts = starts
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return record.msg != "Kernel %s is already registered. Overwriting."
+        return not str(record.msg).startswith(self.starts)
+
+
+def _quiet_vllm() -> None:
+    """Install the filters once per process (engines start several times in one run)."""
+    loggers = {name for name, _ in _HARMLESS_VLLM_LINES}
+    for name in loggers:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, _HarmlessLines) for f in logger.filters):
+            starts = tuple(m for n, m in _HARMLESS_VLLM_LINES if n == name)
+            logger.addFilter(_HarmlessLines(starts))
+    reload_logger = logging.getLogger("vllm.model_executor.model_loader.reload.layerwise")
+    if not any(isinstance(f, _RotaryReloadNoise) for f in reload_logger.filters):
+        reload_logger.addFilter(_RotaryReloadNoise())
 
 
 def _architecture(model: nn.Module) -> dict[str, Any]:
@@ -337,8 +366,7 @@ class VLLMPolicy(Policy):
             kwargs["max_model_len"] = self.max_model_len
         if self.kv_cache_gb is not None:
             kwargs["kv_cache_memory_bytes"] = int(self.kv_cache_gb * 2**30)
-        logging.getLogger("vllm.model_executor.model_loader.reload.layerwise").addFilter(_RotaryReloadNoise())
-        logging.getLogger("vllm.triton_utils.dispatcher").addFilter(_SecondEngineNoise())
+        _quiet_vllm()
         start = time.perf_counter()
         try:
             self.llm = vllm.LLM(**kwargs)

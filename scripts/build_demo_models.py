@@ -13,15 +13,15 @@ Stages (each reuses what the previous ones left under --work):
    single added tokens), and randomly initialised Qwen2 teacher ("small", 5.0M) / student ("tiny",
    0.94M) models for it.
 3. teacher: behaviour cloning, ``configs/teachers/scienceworld_bc.yaml`` (``tcod-pl fit``): gold
-   episodes plus name-swapped copies of the find-* ones, 8 epochs, checkpointed every 100 steps
+   episodes plus name-swapped copies of the find-* ones, 5 epochs, checkpointed every 100 steps
    (``--resume`` continues a cut run from its last.ckpt).
 4. student: a 2-epoch warm-start SFT of the smaller model, ``configs/students/scienceworld_warmstart.yaml``.
 5. eval: full episodes on dev variations (temperature 0.4) through ``tcod-pl validate``'s path.
 
 The exported models land in ``tcod_pl/assets/scienceworld/{teacher,student}``.
 
-Reproduce the shipped files (2 CPU threads free: ~2 min collect, ~105 min teacher, ~4 min
-student, ~4 min eval):
+Reproduce the shipped files (2 CPU threads free: ~2 min collect, ~71 min teacher (measured
+70.9), ~11 min student (measured on one shared core), ~4 min eval):
 
     .venv/bin/python scripts/build_demo_models.py --stage all --resume
 

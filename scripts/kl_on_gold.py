@@ -1,0 +1,83 @@
+#!/usr/bin/env python
+"""Students against the teacher on gold episodes (teacher-forced): where does distillation move them?
+
+The demo's panel KL is measured on each student's *own* episodes, so it can fall while the student
+drifts away from the teacher on the states a successful agent visits. This reads the dev split's gold
+episodes (the build script's expert cache) and reports, per model, the forward KL(teacher || student)
+per response token, the probability of the gold token and how often it is the student's top choice,
+split into object-name tokens (a name the episode's "Objects:" lines list) and all other tokens.
+
+    .venv/bin/python scripts/kl_on_gold.py tcod_pl/assets/scienceworld/student path/to/distilled
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import torch
+from transformers import AutoModelForCausalLM, AutoTokenizer
+
+from tcod_pl.data.episode import Episode, load_episodes
+from tcod_pl.data.packing import ChatPacker
+
+TEACHER = Path("tcod_pl/assets/scienceworld/teacher")
+GOLD = "artifacts/demo_models/expert_cache/scienceworld-dev-*.jsonl"
+
+
+def listed_names(episode: Episode) -> set[str]:
+    names: set[str] = set()
+    for turn in episode.turns:
+        for line in turn.observation.splitlines():
+            if "Objects:" in line:
+                names |= {n.strip() for n in line.split("Objects:", 1)[1].split(",") if n.strip()}
+    return names
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("students", nargs="+", type=Path, help="model directories (save_pretrained)")
+    parser.add_argument("--teacher", type=Path, default=TEACHER)
+    parser.add_argument("--gold", type=Path, default=None, help=f"episodes JSONL (default: {GOLD})")
+    parser.add_argument("--episodes", type=int, default=64)
+    args = parser.parse_args()
+    gold = args.gold or max(Path().glob(GOLD), key=lambda p: p.stat().st_size)
+    tokenizer = AutoTokenizer.from_pretrained(args.teacher)
+    packer = ChatPacker(tokenizer)
+    load = lambda path: AutoModelForCausalLM.from_pretrained(path).eval()  # noqa: E731
+    teacher = load(args.teacher)
+    students = {str(path): load(path) for path in args.students}
+    # per model and kind: [tokens, sum KL, sum p(gold), top-1 hits]
+    sums = {name: {kind: [0, 0.0, 0.0, 0] for kind in ("name", "other")} for name in ["teacher", *students]}
+    for episode in load_episodes(gold)[: args.episodes]:
+        names = listed_names(episode)
+        sample = packer.pack(episode)[0]
+        ids = torch.tensor([sample.input_ids])
+        with torch.no_grad():
+            log_t = teacher(input_ids=ids).logits[0].log_softmax(-1)
+            log_s = {name: model(input_ids=ids).logits[0].log_softmax(-1) for name, model in students.items()}
+        for i in range(1, len(sample.input_ids)):
+            if not sample.loss_mask[i]:
+                continue
+            token = sample.input_ids[i]
+            kind = "name" if tokenizer.decode([token]).strip() in names else "other"
+            for name, logp in [("teacher", log_t), *log_s.items()]:
+                kl = float((log_t[i - 1].exp() * (log_t[i - 1] - logp[i - 1])).sum())
+                row = sums[name][kind]
+                row[0] += 1
+                row[1] += kl
+                row[2] += float(logp[i - 1, token].exp())
+                row[3] += int(logp[i - 1].argmax() == token)
+    print(f"{gold}: first {args.episodes} episodes, teacher-forced; KL = KL(teacher || model) per token")
+    print(
+        f"{'model':<48} {'tokens':>7} {'KL name':>8} {'KL other':>9} {'p(gold) name':>13} {'top-1 name':>11}"
+    )
+    for name, kinds in sums.items():
+        n, o = kinds["name"], kinds["other"]
+        print(
+            f"{name[-48:]:<48} {n[0]:>7} {n[1] / n[0]:>8.3f} {o[1] / o[0]:>9.3f} {n[2] / n[0]:>13.3f} {n[3] / n[0]:>11.3f}"
+        )
+
+
+if __name__ == "__main__":
+    main()

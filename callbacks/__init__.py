@@ -1,4 +1,5 @@
-"""Lightning callbacks: the temporal curriculum's hooks (TCOD), KL-stability monitoring, export.
+"""Lightning callbacks: the temporal curriculum's hooks (TCOD), KL-stability monitoring, KL on gold
+states, export.
 
 The schedules are re-exported from ``tcod_pl.curriculum`` so that ``callbacks.Linear`` etc. keep
 working in configs.
@@ -6,6 +7,7 @@ working in configs.
 
 from callbacks.curriculum import CurriculumCallback
 from callbacks.export import ExportHuggingFace
+from callbacks.gold_kl import GoldStateKL
 from callbacks.kl_monitor import KLStabilityMonitor
 from tcod_pl.curriculum.schedules import Adaptive, Constant, Linear, Schedule, Step
 
@@ -14,6 +16,7 @@ __all__ = [
     "Constant",
     "CurriculumCallback",
     "ExportHuggingFace",
+    "GoldStateKL",
     "KLStabilityMonitor",
     "Linear",
     "Schedule",

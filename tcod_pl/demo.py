@@ -42,6 +42,7 @@ COLUMNS = (
     ("whitespace_token_rate", "blank tok", "{:.1%}"),
     ("empty_action_rate", "empty act", "{:.1%}"),
     ("token_kl", "token KL", "{:.3f}"),
+    ("gold_kl", "gold KL", "{:.3f}"),  # logged by callbacks.GoldStateKL when configured
 )
 BY_TURN = re.compile(r"^val_token_kl/turn_(\d+)$")
 # Bump when the teacher's cached metrics change meaning or gain keys.
@@ -178,9 +179,12 @@ def _change(before: dict[str, float], after: dict[str, float]) -> str:
         parts.append(f"success {100 * (after['success'] - before['success']):+.1f} points")
     if SCORE in before and SCORE in after:
         parts.append(f"best score {after[SCORE] - before[SCORE]:+.1f}")
-    kl_before, kl_after = before.get("token_kl"), after.get("token_kl")
-    if kl_before is not None and kl_after is not None and kl_before != 0:
-        parts.append(f"token KL {kl_before:.3f} -> {kl_after:.3f} ({100 * (kl_after / kl_before - 1):+.0f}%)")
+    for key, title in (("token_kl", "token KL"), ("gold_kl", "gold KL")):
+        kl_before, kl_after = before.get(key), after.get(key)
+        if kl_before is not None and kl_after is not None and kl_before != 0:
+            parts.append(
+                f"{title} {kl_before:.3f} -> {kl_after:.3f} ({100 * (kl_after / kl_before - 1):+.0f}%)"
+            )
     return "  student after vs before: " + ", ".join(parts)
 
 
@@ -252,6 +256,7 @@ def _demo(argv: list[str]) -> dict[str, dict[str, float]]:
             "after": after["metrics"].get("token_kl"),
         },
         "panel_token_kl_by_turn": {"before": before["token_kl_by_turn"], "after": after["token_kl_by_turn"]},
+        "gold_kl": {"before": before["metrics"].get("gold_kl"), "after": after["metrics"].get("gold_kl")},
         "panel_history": panel.records,
         "token_kl": kl.values,
         "log_dir": log_dir,
@@ -264,6 +269,12 @@ def _demo(argv: list[str]) -> dict[str, dict[str, float]]:
         f" at most {datamodule.eval_max_turns} turns. best score: the best score reached in an episode,"
         " averaged; copying: actions naming an object the prompt listed; blank tok: whitespace-only"
         " tokens; token KL: per-token KL(student || teacher) on the panel's own episodes."
+        + (
+            " gold KL: per-token KL(teacher || student) on gold dev episodes (teacher-forced), the"
+            " states that lead to success."
+            if "gold_kl" in after["metrics"]
+            else ""
+        )
     )
     print("\n".join(_table(results)))
     print(_change(before["metrics"], after["metrics"]))

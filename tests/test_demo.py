@@ -81,6 +81,20 @@ def expected_token_kl(episodes, student, teacher, tokenizer) -> tuple[float, lis
     return _mean(total), turns
 
 
+def expected_gold_kl(path: Path, student, teacher, tokenizer) -> float:
+    """Mean over the gold episodes' response tokens of sum_v pT(v) (log pT(v) - log pS(v))."""
+    kls = []
+    for sample in ChatPacker(tokenizer).pack_many(load_episodes(path)[:64]):
+        ids = torch.tensor([sample.input_ids])
+        with torch.no_grad():
+            ls = torch.log_softmax(student(input_ids=ids).logits[0].float(), -1)
+            lt = torch.log_softmax(teacher(input_ids=ids).logits[0].float(), -1)
+        for i in range(1, len(sample.input_ids)):
+            if sample.loss_mask[i]:
+                kls.append(float((lt[i - 1].exp() * (lt[i - 1] - ls[i - 1])).sum()))
+    return _mean(kls)
+
+
 def test_demo_prints_summary_and_its_numbers_match_the_saved_episodes(
     tiny_models, tmp_path, monkeypatch, capsys
 ):
@@ -136,6 +150,16 @@ def test_demo_prints_summary_and_its_numbers_match_the_saved_episodes(
         assert summary["panel_token_kl"][when] == pytest.approx(token_kl, abs=1e-4)
         assert summary["panel_token_kl_by_turn"][when] == pytest.approx(by_turn, abs=1e-4)
     assert f"{summary['panel_token_kl_by_turn']['after'][0]:.2f}" in out
+
+    # The KL on the shipped gold dev episodes (configs/demo.yaml's GoldStateKL), before and after.
+    gold = REPO / "tcod_pl" / "assets" / "scienceworld" / "gold_dev.jsonl"
+    for when, model in (("before", student), ("after", trained)):
+        assert summary["gold_kl"][when] == pytest.approx(
+            expected_gold_kl(gold, model, teacher, tokenizer), rel=1e-4
+        )
+        assert results[f"student_{when}"]["gold_kl"] == summary["gold_kl"][when]
+    assert summary["gold_kl"]["before"] != summary["gold_kl"]["after"]  # the student was trained
+    assert "gold KL" in out and "gold_kl" not in results["teacher"]
 
     # Each training step's response statistics in TensorBoard, recomputed from its rollouts.
     events = EventAccumulator(str(run))

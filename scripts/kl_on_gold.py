@@ -2,10 +2,10 @@
 """Students against the teacher on gold episodes (teacher-forced): where does distillation move them?
 
 The demo's panel KL is measured on each student's *own* episodes, so it can fall while the student
-drifts away from the teacher on the states a successful agent visits. This reads the dev split's gold
-episodes (the build script's expert cache) and reports, per model, the forward KL(teacher || student)
-per response token, the probability of the gold token and how often it is the student's top choice,
-split into object-name tokens (a name the episode's "Objects:" lines list) and all other tokens.
+drifts away from the teacher on the states a successful agent visits. This reads gold episodes
+(default: the 64 dev ones the demo ships) and reports, per model, the forward KL(teacher || student)
+per response token, the probability of the gold token and how often it is the student's top
+choice, split into object-name tokens (a name the episode's "Objects:" lines list) and the rest.
 
     .venv/bin/python scripts/kl_on_gold.py tcod_pl/assets/scienceworld/student path/to/distilled
 """
@@ -22,7 +22,7 @@ from tcod_pl.data.episode import Episode, load_episodes
 from tcod_pl.data.packing import ChatPacker
 
 TEACHER = Path("tcod_pl/assets/scienceworld/teacher")
-GOLD = "artifacts/demo_models/expert_cache/scienceworld-dev-*.jsonl"
+GOLD = Path("tcod_pl/assets/scienceworld/gold_dev.jsonl")  # 64 dev gold episodes, all six tasks
 
 
 def listed_names(episode: Episode) -> set[str]:
@@ -38,10 +38,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("students", nargs="+", type=Path, help="model directories (save_pretrained)")
     parser.add_argument("--teacher", type=Path, default=TEACHER)
-    parser.add_argument("--gold", type=Path, default=None, help=f"episodes JSONL (default: {GOLD})")
+    parser.add_argument("--gold", type=Path, default=GOLD, help="episodes JSONL (%(default)s)")
     parser.add_argument("--episodes", type=int, default=64)
     args = parser.parse_args()
-    gold = args.gold or max(Path().glob(GOLD), key=lambda p: p.stat().st_size)
+    gold = args.gold
     tokenizer = AutoTokenizer.from_pretrained(args.teacher)
     packer = ChatPacker(tokenizer)
     load = lambda path: AutoModelForCausalLM.from_pretrained(path).eval()  # noqa: E731
@@ -69,14 +69,13 @@ def main() -> None:
                 row[2] += float(logp[i - 1, token].exp())
                 row[3] += int(logp[i - 1].argmax() == token)
     print(f"{gold}: first {args.episodes} episodes, teacher-forced; KL = KL(teacher || model) per token")
-    print(
-        f"{'model':<48} {'tokens':>7} {'KL name':>8} {'KL other':>9} {'p(gold) name':>13} {'top-1 name':>11}"
-    )
+    counts = sums["teacher"]
+    print(f"{counts['name'][0]} name tokens, {counts['other'][0]} other response tokens")
+    print(f"{'model':<48} {'KL name':>8} {'KL other':>9} {'p(gold) name':>13} {'top-1 name':>11}")
     for name, kinds in sums.items():
         n, o = kinds["name"], kinds["other"]
-        print(
-            f"{name[-48:]:<48} {n[0]:>7} {n[1] / n[0]:>8.3f} {o[1] / o[0]:>9.3f} {n[2] / n[0]:>13.3f} {n[3] / n[0]:>11.3f}"
-        )
+        cells = (n[1] / n[0], o[1] / o[0], n[2] / n[0], n[3] / n[0])
+        print(f"{name[-48:]:<48} {cells[0]:>8.3f} {cells[1]:>9.3f} {cells[2]:>13.3f} {cells[3]:>11.3f}")
 
 
 if __name__ == "__main__":

@@ -61,6 +61,8 @@ class GoldStateKL(Callback):
         temperature = float(getattr(pl_module, "teacher_temperature", 1.0))
         forward, reverse = self.kl(student, teacher, ChatPacker(pl_module.tokenizer), temperature)
         n = len(forward)
+        if n == 0:  # episodes without a supervised response token: nothing to compare
+            return
         pl_module.log(f"{stage}/gold_kl", sum(forward) / n, batch_size=n)
         pl_module.log(f"{stage}/gold_reverse_kl", sum(reverse) / n, batch_size=n)
 

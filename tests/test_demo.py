@@ -63,36 +63,33 @@ def expected_stats(episodes, tokenizer) -> dict[str, float]:
     return out
 
 
-def expected_token_kl(episodes, student, teacher, tokenizer) -> tuple[float, list[float]]:
-    """Mean of log pS - log pT over the student's response tokens (full forwards), overall and by turn."""
-    packer = ChatPacker(tokenizer)
-    total, by_turn = [], {}
-    for sample in packer.pack_many(episodes):
+def response_positions(episodes, student, teacher, tokenizer):
+    """(turn index, token, log pS row, log pT row) at every response token, from full forwards."""
+    for sample in ChatPacker(tokenizer).pack_many(episodes):
         ids = torch.tensor([sample.input_ids])
         with torch.no_grad():
             ls = torch.log_softmax(student(input_ids=ids).logits[0].float(), -1)
             lt = torch.log_softmax(teacher(input_ids=ids).logits[0].float(), -1)
         for i in range(1, len(sample.input_ids)):
             if sample.loss_mask[i]:
-                kl = float(ls[i - 1, ids[0, i]] - lt[i - 1, ids[0, i]])
-                total.append(kl)
-                by_turn.setdefault(sample.turn_index[i], []).append(kl)
+                yield sample.turn_index[i], sample.input_ids[i], ls[i - 1], lt[i - 1]
+
+
+def expected_token_kl(episodes, student, teacher, tokenizer) -> tuple[float, list[float]]:
+    """Mean of log pS - log pT over the student's response tokens, overall and by turn."""
+    total, by_turn = [], {}
+    for turn, token, ls, lt in response_positions(episodes, student, teacher, tokenizer):
+        kl = float(ls[token] - lt[token])
+        total.append(kl)
+        by_turn.setdefault(turn, []).append(kl)
     turns = [_mean(by_turn.get(t, [])) for t in range(max(by_turn) + 1)]
     return _mean(total), turns
 
 
 def expected_gold_kl(path: Path, student, teacher, tokenizer) -> float:
     """Mean over the gold episodes' response tokens of sum_v pT(v) (log pT(v) - log pS(v))."""
-    kls = []
-    for sample in ChatPacker(tokenizer).pack_many(load_episodes(path)[:64]):
-        ids = torch.tensor([sample.input_ids])
-        with torch.no_grad():
-            ls = torch.log_softmax(student(input_ids=ids).logits[0].float(), -1)
-            lt = torch.log_softmax(teacher(input_ids=ids).logits[0].float(), -1)
-        for i in range(1, len(sample.input_ids)):
-            if sample.loss_mask[i]:
-                kls.append(float((lt[i - 1].exp() * (lt[i - 1] - ls[i - 1])).sum()))
-    return _mean(kls)
+    positions = response_positions(load_episodes(path)[:64], student, teacher, tokenizer)
+    return _mean([float((lt.exp() * (lt - ls)).sum()) for _, _, ls, lt in positions])
 
 
 def test_demo_prints_summary_and_its_numbers_match_the_saved_episodes(

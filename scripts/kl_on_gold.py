@@ -41,7 +41,6 @@ def main() -> None:
     parser.add_argument("--gold", type=Path, default=GOLD, help="episodes JSONL (%(default)s)")
     parser.add_argument("--episodes", type=int, default=64)
     args = parser.parse_args()
-    gold = args.gold
     tokenizer = AutoTokenizer.from_pretrained(args.teacher)
     packer = ChatPacker(tokenizer)
     load = lambda path: AutoModelForCausalLM.from_pretrained(path).eval()  # noqa: E731
@@ -49,26 +48,28 @@ def main() -> None:
     students = {str(path): load(path) for path in args.students}
     # per model and kind: [tokens, sum KL, sum p(gold), top-1 hits]
     sums = {name: {kind: [0, 0.0, 0.0, 0] for kind in ("name", "other")} for name in ["teacher", *students]}
-    for episode in load_episodes(gold)[: args.episodes]:
+    for episode in load_episodes(args.gold)[: args.episodes]:
         names = listed_names(episode)
-        sample = packer.pack(episode)[0]
-        ids = torch.tensor([sample.input_ids])
-        with torch.no_grad():
-            log_t = teacher(input_ids=ids).logits[0].log_softmax(-1)
-            log_s = {name: model(input_ids=ids).logits[0].log_softmax(-1) for name, model in students.items()}
-        for i in range(1, len(sample.input_ids)):
-            if not sample.loss_mask[i]:
-                continue
-            token = sample.input_ids[i]
-            kind = "name" if tokenizer.decode([token]).strip() in names else "other"
-            for name, logp in [("teacher", log_t), *log_s.items()]:
-                kl = float((log_t[i - 1].exp() * (log_t[i - 1] - logp[i - 1])).sum())
-                row = sums[name][kind]
-                row[0] += 1
-                row[1] += kl
-                row[2] += float(logp[i - 1, token].exp())
-                row[3] += int(logp[i - 1].argmax() == token)
-    print(f"{gold}: first {args.episodes} episodes, teacher-forced; KL = KL(teacher || model) per token")
+        for sample in packer.pack(episode):  # one sample per episode when packed, else one per turn
+            ids = torch.tensor([sample.input_ids])
+            with torch.no_grad():
+                log_t = teacher(input_ids=ids).logits[0].log_softmax(-1)
+                log_s = {
+                    name: model(input_ids=ids).logits[0].log_softmax(-1) for name, model in students.items()
+                }
+            for i in range(1, len(sample.input_ids)):
+                if not sample.loss_mask[i]:
+                    continue
+                token = sample.input_ids[i]
+                kind = "name" if tokenizer.decode([token]).strip() in names else "other"
+                for name, logp in [("teacher", log_t), *log_s.items()]:
+                    kl = float((log_t[i - 1].exp() * (log_t[i - 1] - logp[i - 1])).sum())
+                    row = sums[name][kind]
+                    row[0] += 1
+                    row[1] += kl
+                    row[2] += float(logp[i - 1, token].exp())
+                    row[3] += int(logp[i - 1].argmax() == token)
+    print(f"{args.gold}: first {args.episodes} episodes, teacher-forced; KL = KL(teacher || model) per token")
     counts = sums["teacher"]
     print(f"{counts['name'][0]} name tokens, {counts['other'][0]} other response tokens")
     print(f"{'model':<48} {'KL name':>8} {'KL other':>9} {'p(gold) name':>13} {'top-1 name':>11}")

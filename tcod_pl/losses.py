@@ -9,6 +9,7 @@ log-probs recorded at rollout time; it returns a scalar. ``groups`` gives each t
 from __future__ import annotations
 
 import math
+from typing import ClassVar
 
 import torch
 import torch.nn.functional as F
@@ -35,7 +36,13 @@ def aggregate(per_token: torch.Tensor, groups: torch.Tensor, mode: str) -> torch
 
 
 class DistillationLoss:
-    """Base class: per-token values, then aggregation."""
+    """Base class: per-token values, then aggregation.
+
+    ``needs_samples``: the estimate is only valid on tokens the student itself sampled (not on
+    demonstrations mixed into training by ``data.on_policy_fraction``).
+    """
+
+    needs_samples: ClassVar[bool] = False
 
     def __init__(self, aggregation: str = "token-mean"):
         if aggregation not in AGGREGATIONS:
@@ -86,6 +93,8 @@ class SampledReverseKL(DistillationLoss):
     * ``"behaviour"``: the log-probs recorded at generation time (where known), which corrects
       for a rollout engine whose numbers differ from the trainer's.
     """
+
+    needs_samples = True
 
     def __init__(
         self,

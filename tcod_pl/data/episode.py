@@ -46,6 +46,12 @@ class Episode:
         return sum(t.supervised for t in self.turns)
 
     @property
+    def demonstration(self) -> bool:
+        """Supervised turns that no policy sampled (expert text): off-policy data for the loss."""
+        supervised = [t for t in self.turns if t.supervised]
+        return bool(supervised) and all(t.response_ids is None for t in supervised)
+
+    @property
     def rounds(self) -> int:
         return len(self.turns)
 

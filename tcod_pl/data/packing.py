@@ -31,6 +31,7 @@ class PackedSample:
     episode: int = 0  # which episode (of those packed together) this sample belongs to
     first: bool = True  # first sample of its episode: episode-level outcomes are counted once
     outcome: dict[str, float] = field(default_factory=dict)
+    on_policy: bool = True  # False: a demonstration (the policy sampled none of its supervised tokens)
 
     def __len__(self) -> int:
         return len(self.input_ids)
@@ -107,7 +108,8 @@ class ChatPacker:
             built = self._build_packed(episode)
             if built is not None:
                 ids, mask, turn, lp = built
-                return [self._truncate(PackedSample(ids, mask, turn, lp, index, True, outcome))]
+                sample = PackedSample(ids, mask, turn, lp, index, True, outcome, not episode.demonstration)
+                return [self._truncate(sample)]
             self._warn_once(
                 "episode", "an episode is not prefix-stable under the chat template: one sample per turn"
             )
@@ -169,6 +171,7 @@ class ChatPacker:
                     index,
                     not samples,
                     outcome,
+                    not episode.demonstration,
                 )
             )
         return samples
@@ -202,14 +205,12 @@ class ChatPacker:
             "truncate", f"a sample of {len(sample)} tokens was cut to max_length={self.max_length}"
         )
         m = self.max_length
-        return PackedSample(
-            sample.input_ids[:m],
-            sample.loss_mask[:m],
-            sample.turn_index[:m],
-            sample.behaviour_logprobs[:m],
-            sample.episode,
-            sample.first,
-            sample.outcome,
+        return replace(
+            sample,
+            input_ids=sample.input_ids[:m],
+            loss_mask=sample.loss_mask[:m],
+            turn_index=sample.turn_index[:m],
+            behaviour_logprobs=sample.behaviour_logprobs[:m],
         )
 
     def _find_end_of_turn(self) -> str | None:
@@ -275,6 +276,7 @@ def collate(samples: Sequence[PackedSample], pad_id: int) -> dict[str, torch.Ten
         "behaviour_logprobs": behaviour,
         "episode_index": torch.tensor([s.episode for s in samples], dtype=torch.long),
         "episode_first": torch.tensor([s.first for s in samples], dtype=torch.bool),
+        "on_policy": torch.tensor([s.on_policy for s in samples], dtype=torch.bool),
     }
     keys = set.intersection(*(set(s.outcome) for s in samples)) if samples else set()
     for key in sorted(keys):

@@ -11,7 +11,7 @@ import torch.nn.functional as F
 from lightning.pytorch.cli import LRSchedulerCallable, OptimizerCallable
 
 from tcod_pl.errors import ConfigError
-from tcod_pl.losses import DistillationLoss, SampledReverseKL
+from tcod_pl.losses import DistillationLoss, ForwardKL, SampledReverseKL
 from tcod_pl.models.loading import LoraOptions, check_same_vocabulary, load_causal_lm, load_tokenizer
 from tcod_pl.modules.base import CausalLMModule
 from tcod_pl.turn_stats import OUTPUT_KEY, TokenTurns, TurnKL
@@ -27,6 +27,15 @@ class Scored:
     lp_student: torch.Tensor  # log pS(y) of each supervised token (no grad)
     lp_teacher: torch.Tensor  # log pT(y), at the teacher temperature
     where: TokenTurns  # each token's episode and turn
+    on_policy: torch.Tensor  # each token: sampled by the student (False: a demonstration)
+
+    def sampled(self) -> Scored:
+        """The tokens the student sampled: what the KL statistics and the curriculum describe."""
+        if bool(self.on_policy.all()):
+            return self
+        keep = self.on_policy
+        where = TokenTurns(self.where.episode[keep], self.where.turn[keep])
+        return Scored(self.loss, self.lp_student[keep], self.lp_teacher[keep], where, keep[keep])
 
 
 class DistillationModule(CausalLMModule):
@@ -35,6 +44,11 @@ class DistillationModule(CausalLMModule):
     The teacher is frozen (eval mode, no grad, not in the optimizer) and is not written into
     checkpoints: a checkpoint holds the student and the training state; the teacher is reloaded
     from ``teacher``.
+
+    ``off_policy_loss``: the estimator on demonstration tokens, which the student did not sample
+    (mixed in by ``data.on_policy_fraction`` < 1, GKD's lambda). None: ``loss`` itself when it is a
+    full-vocabulary divergence, ``ForwardKL`` when ``loss`` needs the student's own samples
+    (``SampledReverseKL``). The two parts are weighted by their token counts.
     """
 
     def __init__(
@@ -42,6 +56,7 @@ class DistillationModule(CausalLMModule):
         student: str,
         teacher: str,
         loss: DistillationLoss | None = None,
+        off_policy_loss: DistillationLoss | None = None,
         teacher_temperature: float = 1.0,
         support_threshold: float = 0.01,
         lora: LoraOptions | None = None,
@@ -66,13 +81,24 @@ class DistillationModule(CausalLMModule):
             gradient_checkpointing=gradient_checkpointing,
             role="student",
         )
-        self.save_hyperparameters(ignore=["loss", "lora", "optimizer", "lr_scheduler"])
+        self.save_hyperparameters(ignore=["loss", "off_policy_loss", "lora", "optimizer", "lr_scheduler"])
         check_same_vocabulary(
             self.tokenizer, load_tokenizer(teacher, "teacher", trust_remote_code), student, teacher
         )
         self.teacher = load_causal_lm(teacher, "teacher", dtype, trust_remote_code)
         self.teacher.eval().requires_grad_(False)
         self.loss_fn = loss if loss is not None else SampledReverseKL()
+        if off_policy_loss is None:
+            off_policy_loss = (
+                ForwardKL(self.loss_fn.aggregation) if self.loss_fn.needs_samples else self.loss_fn
+            )
+        if off_policy_loss.needs_samples:
+            raise ConfigError(
+                f"model.init_args.off_policy_loss {type(off_policy_loss).__name__} needs tokens the "
+                "student sampled; demonstrations need a full-vocabulary divergence (ForwardKL, ReverseKL, "
+                "GeneralizedJSD, TopKForwardKL)"
+            )
+        self.off_policy_loss_fn = off_policy_loss
         self.teacher_temperature = teacher_temperature
         self.support_threshold = support_threshold
 
@@ -112,31 +138,53 @@ class DistillationModule(CausalLMModule):
         where = self.token_turns(batch, select)
         behaviour = batch["behaviour_logprobs"][:, 1:][select]
         _, turn_of_token = where.turn_ids()  # one id per (episode, turn): a "sequence" for aggregation
-        loss = self.loss_fn(student_logits, teacher_logits, targets, turn_of_token, behaviour)
+        if "on_policy" in batch:
+            on_policy = batch["on_policy"][:, None].expand_as(select)[select]
+        else:
+            on_policy = torch.ones_like(targets, dtype=torch.bool)
+        args = (student_logits, teacher_logits, targets, turn_of_token, behaviour)
+        loss = self.mixed_loss(args, on_policy)
         with torch.no_grad():
             lp_s = F.log_softmax(student_logits, -1).gather(-1, targets[:, None]).squeeze(-1)
             lp_t = F.log_softmax(teacher_logits, -1).gather(-1, targets[:, None]).squeeze(-1)
-        return Scored(loss, lp_s, lp_t, where)
+        return Scored(loss, lp_s, lp_t, where, on_policy)
+
+    def mixed_loss(self, args: tuple[torch.Tensor, ...], on_policy: torch.Tensor) -> torch.Tensor:
+        """``loss`` on sampled tokens and ``off_policy_loss`` on demonstrations, by token share."""
+        if self.off_policy_loss_fn is self.loss_fn or bool(on_policy.all()):
+            return self.loss_fn(*args)  # one call: no copy of the logits
+        if not bool(on_policy.any()):
+            return self.off_policy_loss_fn(*args)
+        n = on_policy.numel()
+        parts = [
+            fn(*(a[mask] for a in args)) * (mask.sum() / n)
+            for fn, mask in ((self.loss_fn, on_policy), (self.off_policy_loss_fn, ~on_policy))
+        ]
+        return parts[0] + parts[1]
 
     def kl_stats(self, scored: Scored) -> TurnKL:
         """Per-turn KL (sum over a turn's tokens of log pS - log pT), trajectory KL, teacher support."""
         return TurnKL.compute(scored.lp_student, scored.lp_teacher, scored.where, self.support_threshold)
 
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> dict[str, Any]:
-        scored = self.score(batch)
+        everything = self.score(batch)
+        scored = everything.sampled()  # demonstrations train; the KL figures describe the student's own
         stats = self.kl_stats(scored)
         n_tok = int(scored.lp_student.numel())
+        n_demo = int((~everything.on_policy).sum())
+        if n_demo:
+            self.log("train/demonstration_tokens", float(n_demo), reduce_fx="sum", batch_size=1)
         n_ep = max(1, int(stats.traj_kl.numel()))
-        self.log("train/loss", scored.loss, prog_bar=True, batch_size=max(1, n_tok))
+        self.log("train/loss", scored.loss, prog_bar=True, batch_size=max(1, n_tok + n_demo))
         if n_tok:
             self.log("train/traj_kl", stats.traj_kl.mean(), prog_bar=True, batch_size=n_ep)
             self.log("train/turn_kl", stats.turn_kl.mean(), batch_size=max(1, stats.turn_kl.numel()))
             self.log("train/token_kl", (scored.lp_student - scored.lp_teacher).mean(), batch_size=n_tok)
             self.log("train/teacher_low_support", stats.low_support, batch_size=n_tok)
         self.log("train/supervised_tokens", float(n_tok), reduce_fx="sum", batch_size=1)
-        first = batch["episode_first"]
+        first = batch["episode_first"] & batch.get("on_policy", torch.ones_like(batch["episode_first"]))
         if first.any():
-            # Outcomes and response statistics of this step's rollouts (success, invalid rate,
+            # Outcomes and response statistics of this step's student rollouts (success, invalid rate,
             # whitespace / repeated tokens, copying rate, ...): a degenerate student shows here.
             for key in [k for k in batch if k.startswith("outcome_")]:
                 values = batch[key][first]

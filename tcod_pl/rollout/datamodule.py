@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, replace
 from pathlib import Path
 
@@ -14,7 +14,7 @@ import torch
 from torch.utils.data import DataLoader, IterableDataset
 from tqdm.auto import tqdm
 
-from tcod_pl.curriculum import DepthRule, Full, RolloutRecord, find_curriculum
+from tcod_pl.curriculum import DepthRule, Expert, Full, RolloutRecord, find_curriculum
 from tcod_pl.data.episode import Episode, save_episodes
 from tcod_pl.data.episode_stats import ResponseStats
 from tcod_pl.data.packing import ChatPacker, PackedSample, collate
@@ -66,6 +66,11 @@ class RolloutDataModule(pl.LightningDataModule):
     earlier chat turns); see :class:`~tcod_pl.rollout.runner.RolloutRunner`.
     ``max_turns`` caps training episodes; ``eval_max_turns`` (default: ``max_turns``) caps the
     panel's, so training rollouts can be made shorter than the evaluation's T_max.
+    ``on_policy_fraction`` (GKD's lambda, TRL's ``lmbda``): the share of each step's
+    ``episodes_per_step`` the student plays; the rest are demonstrations, the environment's expert
+    trajectories of other training tasks (capped at ``max_turns``), which the teacher scores like
+    the student's own turns (the module's ``off_policy_loss``). They keep the student on the states
+    that lead to success; the curriculum and the rollout statistics see the student's episodes only.
     Each packed batch carries per-episode outcomes (success, score, rounds, invalid rate) and
     response statistics (:mod:`tcod_pl.data.episode_stats`) as ``outcome_*`` fields.
     """
@@ -74,6 +79,7 @@ class RolloutDataModule(pl.LightningDataModule):
         self,
         env: EnvConfig,
         episodes_per_step: int = 16,
+        on_policy_fraction: float = 1.0,
         batch_size: int | None = None,
         batch_unit: str = "episodes",
         max_turns: int = 30,
@@ -102,6 +108,11 @@ class RolloutDataModule(pl.LightningDataModule):
             raise ConfigError(f"data.episodes_per_step must be >= 1, got {episodes_per_step}")
         if max_turns < 1:
             raise ConfigError(f"data.max_turns must be >= 1, got {max_turns}")
+        if not 0.0 <= on_policy_fraction <= 1.0:
+            raise ConfigError(
+                f"data.on_policy_fraction must be in [0, 1] (1 = every training episode is the "
+                f"student's; 0.5 = half are expert demonstrations), got {on_policy_fraction}"
+            )
         if batch_unit not in BATCH_UNITS:
             raise ConfigError(f"data.batch_unit must be one of {BATCH_UNITS}, got {batch_unit!r}")
         if eval_max_turns is not None and eval_max_turns < 1:
@@ -125,6 +136,7 @@ class RolloutDataModule(pl.LightningDataModule):
         self.env = env
         self.b2f_context = b2f_context
         self.episodes_per_step = episodes_per_step
+        self.on_policy_fraction = on_policy_fraction
         self.batch_size = batch_size
         self.batch_unit = batch_unit
         self.max_turns = max_turns
@@ -226,8 +238,11 @@ class RolloutDataModule(pl.LightningDataModule):
         # (train, validation, test, the first of a resumed run) sees the current student.
         self.policy.bind(module.student, module.tokenizer)
         self.policy.reseed(derive_seed(self.seed, stage, step, rank))
+        demo_tasks: list[TaskSpec] = []
         if stage == "train":
             tasks = self.train_tasks(self.trainer.current_epoch)
+            n_student = round(self.on_policy_fraction * len(tasks))
+            tasks, demo_tasks = tasks[:n_student], tasks[n_student:]
             rule = self.training_rule()
             temperature = self.temperature
         else:
@@ -236,7 +251,7 @@ class RolloutDataModule(pl.LightningDataModule):
             temperature = self.eval_temperature
         experts = self.experts(tasks) if rule.needs_expert else None
         bar = tqdm(
-            total=len(tasks),
+            total=len(tasks) + len(demo_tasks),
             desc=f"rollout {stage}" + (f" step {self.trainer.current_epoch + 1}" if stage == "train" else ""),
             leave=False,
             disable=not self.progress or self.trainer.global_rank != 0,
@@ -245,7 +260,8 @@ class RolloutDataModule(pl.LightningDataModule):
         start = time.perf_counter()
         with bar:
             episodes = self.runner().run(tasks, rule, temperature, self.top_p, experts, bar.update)
-        elapsed = time.perf_counter() - start
+            elapsed = time.perf_counter() - start
+            demos = self.demonstrations(demo_tasks, bar.update)
         failed = [e.failed for e in episodes if e.failed]
         if failed:
             log.warning(
@@ -262,6 +278,7 @@ class RolloutDataModule(pl.LightningDataModule):
             if curriculum is not None:
                 curriculum.report(record)
             self._log_throughput(episodes, elapsed)
+        episodes += demos
         self.last_episodes[stage] = episodes
         if self.episodes_dir is not None:
             # Training files by the step they train, evaluation files by the optimizer steps the
@@ -269,6 +286,19 @@ class RolloutDataModule(pl.LightningDataModule):
             step = self.trainer.current_epoch + 1 if stage == "train" else self.trainer.global_step
             name = f"{stage}-step{step:04d}-rank{self.trainer.global_rank}.jsonl"
             save_episodes(episodes, Path(self.episodes_dir) / name)
+        return episodes
+
+    def demonstrations(self, tasks: list[TaskSpec], progress: Callable[[int], None]) -> list[Episode]:
+        """Expert episodes of ``tasks``, every turn supervised, at most ``max_turns`` long."""
+        if not tasks:
+            return []
+        experts = [a[: self.max_turns] if a else None for a in self.experts(tasks)]
+        episodes = self.runner().run(
+            tasks, Expert(max_turns=self.max_turns), experts=experts, progress=progress
+        )
+        missing = sum(not e.demonstration for e in episodes)
+        if missing:
+            log.warning("%d/%d demonstration tasks have no expert trajectory", missing, len(tasks))
         return episodes
 
     def training_rule(self) -> DepthRule:

@@ -74,7 +74,9 @@ def test_a_full_vocabulary_loss_serves_demonstrations_itself(tiny_models):
 
 
 def test_off_policy_loss_that_needs_samples_is_one_clear_error(tiny_models):
-    with pytest.raises(ConfigError, match="off_policy_loss SampledReverseKL needs tokens the student sampled"):
+    with pytest.raises(
+        ConfigError, match="off_policy_loss SampledReverseKL needs tokens the student sampled"
+    ):
         DistillationModule(
             str(tiny_models["student"]), str(tiny_models["teacher"]), off_policy_loss=SampledReverseKL()
         )

@@ -37,11 +37,15 @@ class ScienceWorldEnv(TextEnv):
     """
 
     def __init__(
-        self, simplification: str = "easy", jvm_heap: str | None = "768m", env_step_limit: int = 100
+        self,
+        simplification: str = "easy",
+        jvm_heap: str | None = "768m",
+        env_step_limit: int = 100,
+        stable_object_order: bool = True,
     ):
         self.simplification = check_simplification(simplification)
         self.env_step_limit = env_step_limit
-        self._sw = start_jvm(jvm_heap, env_step_limit)
+        self._sw = start_jvm(jvm_heap, env_step_limit, stable_object_order)
         self._server = self._sw.server  # the JVM-side PythonInterface
         self._task: TaskSpec | None = None
         self._score = 0

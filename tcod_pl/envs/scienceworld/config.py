@@ -32,6 +32,9 @@ class ScienceWorldConfig(EnvConfig):
         split_scheme: ``variations`` (the env's train/dev/test variations of every task) or
             ``unseen_task_types`` (17 types for train/dev, 13 held-out types for test).
         env_step_limit: the episode ends once the move count exceeds this (the package's rule).
+        stable_object_order: list a room's objects in the same order at every JVM start (the
+            package's order follows identity hash codes, which vary between starts, so runs of
+            one seed would differ); False gives the package's own behaviour.
     """
 
     name = ENV_NAME
@@ -44,6 +47,7 @@ class ScienceWorldConfig(EnvConfig):
         max_variations_per_task: int | None = None,
         split_scheme: str = "variations",
         env_step_limit: int = 100,
+        stable_object_order: bool = True,
     ):
         if split_scheme not in SPLIT_SCHEMES:
             raise EnvError(f"Unknown split_scheme {split_scheme!r}; use one of {SPLIT_SCHEMES}.")
@@ -55,10 +59,13 @@ class ScienceWorldConfig(EnvConfig):
         self.max_variations_per_task = max_variations_per_task
         self.split_scheme = split_scheme
         self.env_step_limit = env_step_limit
+        self.stable_object_order = stable_object_order
         find_java()  # no Java is a set-up error: report it now, before a trainer or worker starts
 
     def make(self) -> ScienceWorldEnv:
-        return ScienceWorldEnv(self.simplification, self.jvm_heap, self.env_step_limit)
+        return ScienceWorldEnv(
+            self.simplification, self.jvm_heap, self.env_step_limit, self.stable_object_order
+        )
 
     def task_types(self, split: str) -> list[str]:
         """Task types of ``split`` in task-id order."""

@@ -87,18 +87,34 @@ def find_java() -> str:
     raise EnvError(JAVA_MISSING)
 
 
+# ScienceWorld lists a room's objects in the order of their identity hash codes, which HotSpot
+# draws afresh at every JVM start: the same task and actions then give observations in another
+# order, and runs of the same seed drift apart. A constant identity hash makes the order the
+# order of creation, the same at every start (unknown to a JVM without the option: ignored).
+STABLE_ORDER_OPTIONS = (
+    "-XX:+IgnoreUnrecognizedVMOptions",
+    "-XX:+UnlockExperimentalVMOptions",
+    "-XX:hashCode=2",
+)
+
+
 @contextlib.contextmanager
-def _jvm_environment(java: str, jvm_heap: str | None) -> Iterator[None]:
-    """Temporarily set what the JVM inherits: the heap cap and a PATH whose first ``java`` is ours.
+def _jvm_environment(java: str, jvm_heap: str | None, stable_order: bool = False) -> Iterator[None]:
+    """Temporarily set what the JVM inherits: the heap cap, the identity-hash option
+    (``stable_order``) and a PATH whose first ``java`` is ours.
 
     The package offers no ``javaopts``; the JVM reads ``JAVA_TOOL_OPTIONS`` at start-up, and py4j
     runs plain ``java`` from PATH (it ignores JAVA_HOME when a path is given).
     """
     saved = {k: os.environ.get(k) for k in ("JAVA_TOOL_OPTIONS", "PATH")}
     try:
+        opts = (saved["JAVA_TOOL_OPTIONS"] or "").split()
         if jvm_heap:
-            opts = [o for o in (saved["JAVA_TOOL_OPTIONS"] or "").split() if not o.startswith("-Xmx")]
-            os.environ["JAVA_TOOL_OPTIONS"] = " ".join([*opts, f"-Xmx{jvm_heap}"])
+            opts = [o for o in opts if not o.startswith("-Xmx")] + [f"-Xmx{jvm_heap}"]
+        if stable_order:
+            opts = [o for o in opts if not o.startswith("-XX:hashCode=")] + list(STABLE_ORDER_OPTIONS)
+        if opts:
+            os.environ["JAVA_TOOL_OPTIONS"] = " ".join(opts)
         os.environ["PATH"] = os.pathsep.join([os.path.dirname(java), saved["PATH"] or ""])
         yield
     finally:
@@ -109,7 +125,7 @@ def _jvm_environment(java: str, jvm_heap: str | None) -> Iterator[None]:
                 os.environ[k] = v
 
 
-def start_jvm(jvm_heap: str | None = "768m", env_step_limit: int = 100) -> Any:
+def start_jvm(jvm_heap: str | None = "768m", env_step_limit: int = 100, stable_order: bool = True) -> Any:
     """Start one JVM and return the package's ``ScienceWorldEnv`` wrapping it (no task loaded)."""
     java = find_java()
     from scienceworld import ScienceWorldEnv as _PackageEnv
@@ -118,7 +134,7 @@ def start_jvm(jvm_heap: str | None = "768m", env_step_limit: int = 100) -> Any:
     if py4j_log.level == logging.NOTSET:
         # py4j logs a traceback for every call once the JVM is gone; the adapter raises instead.
         py4j_log.setLevel(logging.CRITICAL)
-    with _jvm_environment(java, jvm_heap):
+    with _jvm_environment(java, jvm_heap, stable_order):
         try:
             return _PackageEnv("", envStepLimit=env_step_limit)
         except FileNotFoundError as e:

@@ -68,11 +68,13 @@ def test_expert_cache_path_is_the_same_for_equal_configs(name, tmp_path):
 
 
 def test_scienceworld_key_is_the_text_its_cache_keys_always_hashed():
-    # Expert caches written before cache_key() hashed repr(config); they must still be found.
+    # The text repr(config) gave before cache_key() existed, plus stable_object_order (new fields
+    # change the key on purpose: episodes recorded with the JVM's varying object order are not reused).
     config = ScienceWorldConfig(task_names=["find-animal"], simplification="easy")
     assert config.cache_key() == (
         "ScienceWorldConfig(task_names=['find-animal'], simplification='easy', jvm_heap='768m', "
-        "max_variations_per_task=None, split_scheme='variations', env_step_limit=100)"
+        "max_variations_per_task=None, split_scheme='variations', env_step_limit=100, "
+        "stable_object_order=True)"
     )
 
 

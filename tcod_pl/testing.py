@@ -5,6 +5,8 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
+import lightning.pytorch as pl
+
 from tcod_pl.data.episode import Episode, Turn
 from tcod_pl.models.tiny import build_tokenizer, save_tiny
 
@@ -46,3 +48,15 @@ def make_tiny_models(root: str | Path, sizes: dict[str, str] | None = None, seed
         name: save_tiny(root / name, tokenizer, size, seed + i)
         for i, (name, size) in enumerate(sizes.items())
     }
+
+
+def quiet_trainer(**overrides: object) -> pl.Trainer:
+    """A CPU Trainer without logger, checkpoints, progress bar or model summary; ``overrides`` win."""
+    settings: dict[str, object] = dict(
+        accelerator="cpu",
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+    )
+    return pl.Trainer(**{**settings, **overrides})

@@ -7,6 +7,7 @@ import pytest
 
 from callbacks import Constant, CurriculumCallback, KLStabilityMonitor, Linear
 from callbacks.schedules import Schedule
+from tcod_pl.testing import quiet_trainer
 
 TASK = "find-non-living-thing"
 
@@ -28,13 +29,8 @@ def fit_rollouts(tiny_models, schedule: Schedule, mode: str, max_turns: int, epo
         policy=HFPolicy(max_new_tokens=8),
         progress=False,
     )
-    trainer = pl.Trainer(
+    trainer = quiet_trainer(
         max_epochs=epochs,
-        accelerator="cpu",
-        logger=False,
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
         limit_val_batches=0,
         callbacks=[CurriculumCallback(schedule, mode=mode), KLStabilityMonitor(window=2, log_images_every=0)],
     )

@@ -16,6 +16,7 @@ from tcod_pl.rollout.expert import (
     inject_mistakes,
 )
 from tcod_pl.rollout.prompting import AgentPrompt
+from tcod_pl.testing import quiet_trainer
 
 NO_OP = "^open door to |^look around$"
 
@@ -183,13 +184,8 @@ def test_fresh_renamed_copies_reach_the_training_loader_every_epoch(tmp_path):
         )
         save_episodes(birds, dm.cache_path("train"))  # the cache: no environment needed
         probe = Probe()
-        trainer = pl.Trainer(
+        trainer = quiet_trainer(
             max_epochs=3,
-            accelerator="cpu",
-            logger=False,
-            enable_checkpointing=False,
-            enable_progress_bar=False,
-            enable_model_summary=False,
             reload_dataloaders_every_n_epochs=reload,
         )
         trainer.fit(probe, datamodule=dm)

@@ -12,7 +12,7 @@ from tcod_pl.data.packing import ChatPacker, collate
 from tcod_pl.errors import ConfigError
 from tcod_pl.losses import ForwardKL, ReverseKL, SampledReverseKL
 from tcod_pl.modules.distill import DistillationModule
-from tcod_pl.testing import synthetic_episode
+from tcod_pl.testing import quiet_trainer, synthetic_episode
 
 TASK = "find-non-living-thing"
 
@@ -109,13 +109,8 @@ def test_half_the_episodes_are_expert_demonstrations_on_real_scienceworld(tiny_m
         policy=HFPolicy(max_new_tokens=8),
         progress=False,
     )
-    trainer = pl.Trainer(
+    trainer = quiet_trainer(
         max_epochs=1,
-        accelerator="cpu",
-        logger=False,
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
         limit_val_batches=0,
     )
     trainer.fit(module, datamodule=dm)

@@ -15,7 +15,7 @@ from transformers import AutoTokenizer
 from tcod_pl.cli import TcodCLI
 from tcod_pl.data.packing import ChatPacker
 from tcod_pl.rollout.datamodule import turn_batches
-from tcod_pl.testing import synthetic_episode
+from tcod_pl.testing import quiet_trainer, synthetic_episode
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs" / "paper"
 # benchmark -> (max turns, steps, eta F2B, eta B2F, aggregation F2B): the reference's values
@@ -116,13 +116,8 @@ def test_turns_as_update_unit_gives_one_optimizer_step_per_fixed_number_of_turns
         progress=False,
     )
     turns = Turns()
-    trainer = pl.Trainer(
+    trainer = quiet_trainer(
         max_epochs=1,
-        accelerator="cpu",
-        logger=False,
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
         limit_val_batches=0,
         accumulate_grad_batches=2,
         callbacks=[turns],

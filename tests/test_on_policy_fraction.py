@@ -25,7 +25,7 @@ def mixed_batch(module: DistillationModule) -> dict[str, torch.Tensor]:
     for turn in sampled.turns:
         turn.response_ids = packer.response_ids(turn)
         turn.logprobs = [-1.0] * len(turn.response_ids)
-    assert not sampled.demonstration and demo.demonstration
+    demo.demonstration = True
     samples = packer.pack_many([sampled, demo])
     assert [s.on_policy for s in samples] == [True, False]
     return collate(samples, module.tokenizer.pad_token_id)
@@ -119,7 +119,7 @@ def test_half_the_episodes_are_expert_demonstrations_on_real_scienceworld(tiny_m
     assert [e.task for e in episodes] == [t.to_dict() for t in tasks]
     student, demos = episodes[:2], episodes[2:]
     assert all(not e.demonstration and e.turns[0].response_ids is not None for e in student)
-    assert all(e.demonstration for e in demos)
+    assert all(e.demonstration and e.turns[0].response_ids is None for e in demos)
     with EnvPool(config, num_workers=1) as pool:
         gold = pool.expert_actions(tasks[2:])
     assert [[t.action for t in e.turns] for e in demos] == [g[:max_turns] for g in gold]

@@ -40,16 +40,13 @@ class Episode:
     # B2F with a "summary" context: turns before this index were replayed outside the student's
     # chat (kept for the record); the chat starts at turns[chat_start], whose message summarises them.
     chat_start: int = 0
+    # An expert demonstration mixed into on-policy training (RolloutDataModule's
+    # on_policy_fraction): its supervised tokens are not the student's samples.
+    demonstration: bool = False
 
     @property
     def num_supervised(self) -> int:
         return sum(t.supervised for t in self.turns)
-
-    @property
-    def demonstration(self) -> bool:
-        """Supervised turns that no policy sampled (expert text): off-policy data for the loss."""
-        supervised = [t for t in self.turns if t.supervised]
-        return bool(supervised) and all(t.response_ids is None for t in supervised)
 
     @property
     def rounds(self) -> int:

@@ -31,7 +31,7 @@ class PackedSample:
     episode: int = 0  # which episode (of those packed together) this sample belongs to
     first: bool = True  # first sample of its episode: episode-level outcomes are counted once
     outcome: dict[str, float] = field(default_factory=dict)
-    on_policy: bool = True  # False: a demonstration (the policy sampled none of its supervised tokens)
+    on_policy: bool = True  # False: an expert demonstration (Episode.demonstration), not student samples
 
     def __len__(self) -> int:
         return len(self.input_ids)

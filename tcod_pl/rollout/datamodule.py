@@ -296,7 +296,9 @@ class RolloutDataModule(pl.LightningDataModule):
         episodes = self.runner().run(
             tasks, Expert(max_turns=self.max_turns), experts=experts, progress=progress
         )
-        missing = sum(not e.demonstration for e in episodes)
+        for episode in episodes:
+            episode.demonstration = True
+        missing = sum(not e.num_supervised for e in episodes)
         if missing:
             log.warning("%d/%d demonstration tasks have no expert trajectory", missing, len(tasks))
         return episodes

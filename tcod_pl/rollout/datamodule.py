@@ -69,7 +69,7 @@ class RolloutDataModule(pl.LightningDataModule):
     ``on_policy_fraction`` (GKD's lambda, TRL's ``lmbda``): the share of each step's
     ``episodes_per_step`` the student plays; the rest are demonstrations, the environment's expert
     trajectories of other training tasks (capped at ``max_turns``), which the teacher scores like
-    the student's own turns (the module's ``off_policy_loss``). They keep the student on the states
+    the student's own turns (the module's ``off_policy_loss``), to keep the student near the states
     that lead to success; the curriculum and the rollout statistics see the student's episodes only.
     Each packed batch carries per-episode outcomes (success, score, rounds, invalid rate) and
     response statistics (:mod:`tcod_pl.data.episode_stats`) as ``outcome_*`` fields.
@@ -231,7 +231,8 @@ class RolloutDataModule(pl.LightningDataModule):
             yield from self._batches(samples, len(episodes))
 
     def rollout(self, stage: str) -> list[Episode]:
-        """Play this stage's episodes with the current student and return them."""
+        """Play this stage's episodes with the current student (then a training step's
+        demonstrations, if any) and return them."""
         module = self.trainer.lightning_module
         step, rank = self.trainer.current_epoch, self.trainer.global_rank
         # Binding is where an engine-backed policy syncs the student's weights: every rollout

@@ -175,8 +175,8 @@ def spread(values: list[float | None], digits: int = 1) -> str:
 def table(results: dict[str, list[dict]], args: argparse.Namespace) -> str:
     lines = [
         "| method | seeds | dev success % | dev best score | test success % | test best score "
-        f"| dev panel token KL | traj. KL, last {args.last} steps (mean / std) |",
-        "|---|---|---|---|---|---|---|---|",
+        f"| dev panel token KL | dev gold KL | traj. KL, last {args.last} steps (mean / std) |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for name, runs in results.items():
         cells = []
@@ -184,6 +184,7 @@ def table(results: dict[str, list[dict]], args: argparse.Namespace) -> str:
             cells.append(spread([100 * r[split]["success"] for r in runs]))
             cells.append(spread([r[split]["score"] for r in runs]))
         cells.append(spread([r["dev"].get("token_kl") for r in runs], digits=3))
+        cells.append(spread([r["dev"].get("gold_kl") for r in runs], digits=3))  # GoldStateKL's
         if "traj_kl_last_mean" in runs[0]:
             mean = spread([r["traj_kl_last_mean"] for r in runs], digits=2)
             cells.append(f"{mean} / {spread([r['traj_kl_last_std'] for r in runs], digits=2)}")

@@ -6,13 +6,13 @@ from pathlib import Path
 
 import lightning.pytorch as pl
 import torch
-import torch.nn.functional as F
 from lightning.pytorch.callbacks import Callback
 
 import tcod_pl
 from tcod_pl.data.episode import Episode, load_episodes
 from tcod_pl.data.packing import ChatPacker
 from tcod_pl.errors import ConfigError
+from tcod_pl.losses import ForwardKL, ReverseKL
 
 PACKAGE_ROOT = Path(tcod_pl.__file__).resolve().parents[1]
 
@@ -82,8 +82,7 @@ class GoldStateKL(Callback):
                 logits_s = student(input_ids=ids).logits[0, :-1][at].float()
                 logits_t = teacher(input_ids=ids).logits[0, :-1][at].float() / temperature
                 vocab = min(logits_s.shape[-1], logits_t.shape[-1])  # padded embedding rows
-                log_s = F.log_softmax(logits_s[:, :vocab], -1)
-                log_t = F.log_softmax(logits_t[:, :vocab], -1)
-                forward += (log_t.exp() * (log_t - log_s)).sum(-1).tolist()
-                reverse += (log_s.exp() * (log_s - log_t)).sum(-1).tolist()
+                logits_s, logits_t = logits_s[:, :vocab], logits_t[:, :vocab]
+                forward += ForwardKL().per_token(logits_s, logits_t, None, None).tolist()
+                reverse += ReverseKL().per_token(logits_s, logits_t, None, None).tolist()
         return forward, reverse

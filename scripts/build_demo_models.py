@@ -99,12 +99,9 @@ def collect(cache_dir: str):
 
 def object_names(episodes) -> list[str]:
     """Multi-word object names from the 'Objects:' hint lines (single words are tokens already)."""
-    names: set[str] = set()
-    for ep in episodes:
-        for turn in ep.turns:
-            for line in turn.observation.splitlines():
-                if "Objects:" in line:
-                    names.update(n.strip() for n in line.split("Objects:", 1)[1].split(","))
+    from tcod_pl.data.episode_stats import listed_objects
+
+    names = {name for ep in episodes for turn in ep.turns for name in listed_objects(turn.observation)}
     return sorted(n for n in names if " " in n)
 
 

@@ -19,6 +19,7 @@ import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from tcod_pl.data.episode import Episode, load_episodes
+from tcod_pl.data.episode_stats import listed_objects
 from tcod_pl.data.packing import ChatPacker
 
 TEACHER = Path("tcod_pl/assets/scienceworld/teacher")
@@ -26,12 +27,7 @@ GOLD = Path("tcod_pl/assets/scienceworld/gold_dev.jsonl")  # 64 dev gold episode
 
 
 def listed_names(episode: Episode) -> set[str]:
-    names: set[str] = set()
-    for turn in episode.turns:
-        for line in turn.observation.splitlines():
-            if "Objects:" in line:
-                names |= {n.strip() for n in line.split("Objects:", 1)[1].split(",") if n.strip()}
-    return names
+    return {name for turn in episode.turns for name in listed_objects(turn.observation)}
 
 
 def main() -> None:

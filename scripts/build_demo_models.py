@@ -115,7 +115,12 @@ def corpus(episodes) -> list[str]:
     return texts
 
 
-def init_models(cache_dir: str, out: Path, tokenizer: Path | None = None) -> None:
+def init_models(
+    cache_dir: str,
+    out: Path,
+    tokenizer: Path | None = None,
+    sizes: dict[str, str] | None = None,
+) -> None:
     """Random teacher / student inits; ``tokenizer``: reuse that model's tokenizer instead of
     building one (a student for an existing teacher must share its vocabulary)."""
     from transformers import AutoTokenizer
@@ -127,7 +132,8 @@ def init_models(cache_dir: str, out: Path, tokenizer: Path | None = None) -> Non
         tok = AutoTokenizer.from_pretrained(tokenizer)
     else:
         tok = build_tokenizer(corpus(episodes), extra_tokens=object_names(episodes), max_vocab=8192)
-    for role, size in (("teacher", TEACHER_SIZE), ("student", STUDENT_SIZE)):
+    sizes = sizes or {"teacher": TEACHER_SIZE, "student": STUDENT_SIZE}
+    for role, size in sizes.items():
         path = save_tiny(out / f"{role}-init", tok, size=size, seed=0)
         from transformers import AutoModelForCausalLM
 
@@ -237,6 +243,12 @@ def main(argv: list[str] | None = None) -> None:
     )
     ap.add_argument("--tokenizer", type=Path, default=None, help="init stage: reuse this model's tokenizer")
     ap.add_argument(
+        "--teacher-size", default=TEACHER_SIZE, help="init stage: tcod_pl.models.tiny.MODEL_SIZES key"
+    )
+    ap.add_argument(
+        "--student-size", default=STUDENT_SIZE, help="init stage: tcod_pl.models.tiny.MODEL_SIZES key"
+    )
+    ap.add_argument(
         "--resume",
         action="store_true",
         help="keep teacher rounds already exported; resume a cut one from its last.ckpt",
@@ -249,7 +261,9 @@ def main(argv: list[str] | None = None) -> None:
     if args.stage in ("all", "collect"):
         collect(cache_dir)
     if args.stage in ("all", "init"):
-        init_models(cache_dir, work, args.tokenizer)
+        init_models(
+            cache_dir, work, args.tokenizer, {"teacher": args.teacher_size, "student": args.student_size}
+        )
     extra = [f"--data.init_args.cache_dir={cache_dir}"]
     if args.stage in ("all", "teacher"):
         # Each round starts from the previous round's export (a warm restart); one by default.

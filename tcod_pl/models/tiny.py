@@ -31,7 +31,9 @@ MODEL_SIZES: dict[str, tuple[int, int, int, int, int]] = {
     "nano": (32, 2, 1, 1, 64),
     "micro": (64, 2, 2, 1, 192),
     "tiny": (128, 4, 4, 2, 384),
+    "mini": (192, 5, 6, 2, 576),  # 2.4M at the demo's vocabulary
     "small": (256, 6, 8, 4, 768),
+    "medium": (320, 8, 10, 2, 960),  # 9.7M at the demo's vocabulary
     "base": (384, 8, 12, 4, 1152),
 }
 

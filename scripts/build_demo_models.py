@@ -2,7 +2,7 @@
 """Build the embedded ScienceWorld teacher and student end to end, offline, on CPU.
 
     .venv/bin/python scripts/build_demo_models.py            # everything (~see README)
-    .venv/bin/python scripts/build_demo_models.py --stage collect|init|teacher|student|eval
+    .venv/bin/python scripts/build_demo_models.py --stage collect|init|teacher|prune|student|eval
 
 Stages (each reuses what the previous ones left under --work):
 
@@ -10,25 +10,27 @@ Stages (each reuses what the previous ones left under --work):
    ScienceWorld (easy) and rendered with the agent prompt; cached as JSONL by ExpertDataModule
    (the same cache the SFT configs read).
 2. init: a word-level byte-BPE tokenizer from that environment text (multi-word object names are
-   single added tokens), and randomly initialised Qwen2 teacher ("small", 5.0M) / student ("tiny",
-   0.94M) models for it.
+   single added tokens), and randomly initialised Qwen2 models for it (``--teacher-size``, default
+   "small", 5.0M; ``--student-size``, default "tiny", 0.94M, used by the ``student`` stage only).
 3. teacher: behaviour cloning, ``configs/teachers/scienceworld_bc.yaml`` (``tcod-pl fit``): gold
    episodes plus name-swapped copies of the find-* ones, 5 epochs, checkpointed every 100 steps
    (``--resume`` continues a cut run from its last.ckpt).
-4. student: a 2-epoch warm-start SFT of the smaller model, ``configs/students/scienceworld_warmstart.yaml``.
+4. prune: the shipped student is the teacher pruned to ``--prune`` (hidden 128, 2 kv heads, 320
+   MLP neurons, all 6 layers: 1.19M, 0.24x), ranked by activations on 64 gold training episodes
+   (tcod_pl.models.prune), not trained further: distillation is what restores it (README).
 5. eval: full episodes on dev variations (temperature 0.4) through ``tcod-pl validate``'s path.
+
+``--stage student`` (not part of ``all``): the previous student instead, the init stage's random
+"tiny" model warm-started by a 2-epoch SFT, ``configs/students/scienceworld_warmstart.yaml``.
 
 The exported models land in ``tcod_pl/assets/scienceworld/{teacher,student}``.
 
 Reproduce the shipped files (2 CPU threads free: ~2 min collect, ~71 min teacher (measured
-70.9), ~11 min student (measured on one shared core), ~4 min eval):
+70.9), < 1 min prune, ~4 min eval):
 
     .venv/bin/python scripts/build_demo_models.py --stage all --resume
 
-A new student for the shipped teacher (same tokenizer):
-
-    .venv/bin/python scripts/build_demo_models.py --stage init --tokenizer tcod_pl/assets/scienceworld/teacher
-    .venv/bin/python scripts/build_demo_models.py --stage student
+A new student for the shipped teacher: ``--stage prune`` (another width: ``--prune 128,2,256``).
 """
 
 from __future__ import annotations
@@ -58,6 +60,9 @@ DEMO_TASKS = yaml.safe_load(DEMO_ENV.read_text())["init_args"]["task_names"]
 SKIP_ACTIONS = ["^open door to ", "^look around$"]
 TEACHER_SIZE = "small"
 STUDENT_SIZE = "tiny"
+# The student is the teacher pruned to this width (hidden, kv heads, MLP neurons; all 6 layers):
+# 1.19M parameters, 0.24x the teacher's.
+PRUNED_SHAPE = (128, 2, 320)
 
 
 def demo_prompt():
@@ -139,6 +144,33 @@ def init_models(
 
         n = count_parameters(AutoModelForCausalLM.from_pretrained(path))
         print(f"[init] {role}: {size}, {n / 1e6:.2f}M parameters, vocab {len(tok)} -> {path}")
+
+
+def prune_student(
+    teacher: Path, cache_dir: str, out: Path, shape: tuple[int, int, int], calibration: int = 64
+) -> None:
+    """The student's init: ``teacher`` pruned to (hidden, kv heads, MLP neurons) by the activations
+    on ``calibration`` gold training episodes (tcod_pl.models.prune); depth and tokenizer are kept."""
+    import random
+
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from tcod_pl.data.packing import ChatPacker
+    from tcod_pl.models.prune import importance, prune_qwen2
+    from tcod_pl.models.tiny import count_parameters
+
+    tok = AutoTokenizer.from_pretrained(teacher)
+    model = AutoModelForCausalLM.from_pretrained(teacher, dtype=torch.float32)
+    episodes = collect(cache_dir)
+    random.Random(0).shuffle(episodes)
+    packer = ChatPacker(tok)
+    batches = [torch.tensor([packer.pack(ep)[0].input_ids]) for ep in episodes[:calibration]]
+    student = prune_qwen2(model, importance(model, batches), *shape)
+    student.save_pretrained(out)
+    tok.save_pretrained(out)
+    n, n_teacher = count_parameters(student), count_parameters(model)
+    print(f"[prune] {teacher} -> {out}: {n / 1e6:.2f}M parameters ({n / n_teacher:.3f}x the teacher's)")
 
 
 def fit(config: Path, init: Path, out: Path, extra: list[str] = (), resume: bool = False) -> float:
@@ -231,7 +263,7 @@ def evaluate(model: Path, episodes: int = 48, extra: list[str] = (), save: Path 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument(
-        "--stage", default="all", choices=["all", "collect", "init", "teacher", "student", "eval"]
+        "--stage", default="all", choices=["all", "collect", "init", "teacher", "prune", "student", "eval"]
     )
     ap.add_argument("--work", default="artifacts/demo_models", help="scratch dir (caches, inits, runs)")
     ap.add_argument("--teacher-rounds", type=int, default=1, help="plain rounds of the teacher recipe")
@@ -247,6 +279,12 @@ def main(argv: list[str] | None = None) -> None:
     )
     ap.add_argument(
         "--student-size", default=STUDENT_SIZE, help="init stage: tcod_pl.models.tiny.MODEL_SIZES key"
+    )
+    ap.add_argument(
+        "--prune",
+        default=PRUNED_SHAPE,
+        type=lambda text: tuple(int(x) for x in text.split(",")),
+        help="prune stage: the student's hidden size, kv heads and MLP neurons, e.g. 128,2,320",
     )
     ap.add_argument(
         "--resume",
@@ -278,7 +316,9 @@ def main(argv: list[str] | None = None) -> None:
         if (ASSETS / "teacher").exists():
             shutil.rmtree(ASSETS / "teacher")
         shutil.copytree(init, ASSETS / "teacher")
-    if args.stage in ("all", "student"):
+    if args.stage in ("all", "prune"):
+        prune_student(ASSETS / "teacher", cache_dir, ASSETS / "student", args.prune)
+    if args.stage == "student":  # the alternative student: trained from scratch (init stage's)
         fit(STUDENT_CONFIG, work / "student-init", ASSETS / "student", extra + args.fit_args)
     if args.stage in ("all", "eval"):
         results = {

@@ -116,9 +116,10 @@ class TokenKLHistory(pl.Callback):
 
 
 class PanelHistory(pl.Callback):
-    """Each dev-panel evaluation's metrics and per-turn KL, printed as one line when it ends."""
+    """Each panel evaluation's metrics and per-turn KL, printed as one line when it ends."""
 
-    def __init__(self) -> None:
+    def __init__(self, split: str = "dev") -> None:
+        self.split = split  # the panel's split, named in the printed line
         self.records: list[dict] = []
 
     def on_validation_epoch_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
@@ -134,7 +135,8 @@ class PanelHistory(pl.Callback):
         record = {"step": step, "metrics": _metrics(trainer), "token_kl_by_turn": _by_turn(trainer)}
         self.records.append(record)
         if trainer.is_global_zero:
-            line = f"dev panel after {step} step{'s' if step != 1 else ''}: " + _inline(record["metrics"])
+            steps = f"{step} step{'s' if step != 1 else ''}"
+            line = f"{self.split} panel after {steps}: " + _inline(record["metrics"])
             bar = trainer.progress_bar_callback
             bar.print(line) if bar is not None and trainer.state.fn == TrainerFn.FITTING else print(line)
 
@@ -225,14 +227,15 @@ def _demo(argv: list[str]) -> dict[str, dict[str, float]]:
     teacher = getattr(module.hparams, "teacher", None)
     if teacher is None:
         raise SystemExit("error: the demo distils a teacher: use a DistillationModule config")
-    print(f"[1/4] teacher on dev ({teacher}) ...", flush=True)
+    split = datamodule.splits["val"]
+    print(f"[1/4] teacher on {split} ({teacher}) ...", flush=True)
     results = {"teacher": evaluate_teacher(teacher, datamodule, Path("artifacts") / "demo")}
     # Reseed: the teacher's evaluation is cached after the first run, and what it would have drawn
     # must not change the student's numbers on the next.
     seed = cli.config.get("seed_everything")
     if seed is not None and seed is not False:
         pl.seed_everything(int(seed), verbose=False)
-    panel, kl = PanelHistory(), TokenKLHistory()
+    panel, kl = PanelHistory(split), TokenKLHistory()
     trainer.callbacks.extend([panel, kl])
     print("[2/4] student before distillation ...", flush=True)
     trainer.validate(module, datamodule=datamodule, verbose=False)
@@ -265,12 +268,12 @@ def _demo(argv: list[str]) -> dict[str, dict[str, float]]:
     Path(log_dir).mkdir(parents=True, exist_ok=True)
     (Path(log_dir) / "summary.json").write_text(json.dumps(_finite(summary), indent=2))
     print(
-        f"\nDev panel: {episodes} episodes, full depth, temperature {datamodule.eval_temperature},"
+        f"\n{split.capitalize()} panel: {episodes} episodes, full depth, temperature {datamodule.eval_temperature},"
         f" at most {datamodule.eval_max_turns} turns. best score: the best score reached in an episode,"
         " averaged; copying: actions naming an object the prompt listed; blank tok: whitespace-only"
         " tokens; token KL: per-token KL(student || teacher) on the panel's own episodes."
         + (
-            " gold KL: per-token KL(teacher || student) on gold dev episodes (teacher-forced), the"
+            " gold KL: per-token KL(teacher || student) on gold episodes (GoldStateKL's file, teacher-forced), the"
             " states that lead to success."
             if "gold_kl" in after["metrics"]
             else ""

@@ -26,7 +26,8 @@ ROLES = ["system", "user", "assistant"]
 
 # name -> (hidden, layers, heads, kv_heads, intermediate). Every size has head size 32: vLLM's
 # CPU attention accepts 32, 64, 80, ... but not 16, so each model also runs under VLLMPolicy.
-# The embedded ScienceWorld teacher is "small" (5.0M parameters), its student "tiny" (0.94M).
+# The embedded ScienceWorld teacher is "small" (5.0M parameters); its student is that teacher
+# pruned (tcod_pl.models.prune), 1.19M.
 MODEL_SIZES: dict[str, tuple[int, int, int, int, int]] = {
     "nano": (32, 2, 1, 1, 64),
     "micro": (64, 2, 2, 1, 192),

@@ -110,3 +110,21 @@ def _episode(prompt):
     from tcod_pl.data.episode import Episode
 
     return Episode(task={}, system=prompt.system)
+
+
+def test_student_is_the_teacher_pruned():
+    """The shipped student is the teacher pruned (build_demo_models --stage prune): its weights are the
+    teacher's restricted to kept residual channels, kv groups and neurons, in the teacher's order."""
+    teacher = AutoModelForCausalLM.from_pretrained(ASSETS / "teacher", dtype=torch.float32)
+    student = AutoModelForCausalLM.from_pretrained(ASSETS / "student", dtype=torch.float32)
+    t_emb, s_emb = teacher.model.embed_tokens.weight, student.model.embed_tokens.weight
+    # each student channel is one teacher channel (columns compared whole)
+    cols = [int((t_emb == s_emb[:, [j]]).all(dim=0).nonzero()[0]) for j in range(s_emb.shape[1])]
+    assert cols == sorted(cols) and len(set(cols)) == len(cols)
+    assert student.config.num_hidden_layers == teacher.config.num_hidden_layers
+    for t_layer, s_layer in zip(teacher.model.layers, student.model.layers, strict=True):
+        t_gate = t_layer.mlp.gate_proj.weight[:, cols]
+        rows = [int((t_gate == row).all(dim=1).nonzero()[0]) for row in s_layer.mlp.gate_proj.weight]
+        assert rows == sorted(rows)
+        torch.testing.assert_close(s_layer.mlp.down_proj.weight, t_layer.mlp.down_proj.weight[cols][:, rows])
+        torch.testing.assert_close(s_layer.input_layernorm.weight, t_layer.input_layernorm.weight[cols])

@@ -260,6 +260,15 @@ def evaluate(model: Path, episodes: int = 48, extra: list[str] = (), save: Path 
     return metrics
 
 
+def _shape(text: str) -> tuple[int, int, int]:
+    parts = text.split(",")
+    if len(parts) != 3 or not all(p.strip().isdigit() for p in parts):
+        raise argparse.ArgumentTypeError(
+            f"--prune {text!r}: give hidden,kv_heads,mlp_neurons, e.g. 128,2,320"
+        )
+    return tuple(int(p) for p in parts)  # type: ignore[return-value]
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument(
@@ -283,7 +292,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument(
         "--prune",
         default=PRUNED_SHAPE,
-        type=lambda text: tuple(int(x) for x in text.split(",")),
+        type=_shape,
         help="prune stage: the student's hidden size, kv heads and MLP neurons, e.g. 128,2,320",
     )
     ap.add_argument(

@@ -403,7 +403,12 @@ def test_kill_9_then_ckpt_path_last_resumes_same_step_depth_and_run(tiny_models,
     acc = EventAccumulator(str(run))
     acc.Reload()
     depth_by_step = {e.step: e.value for e in acc.Scalars("curriculum/depth")}
-    assert sorted(depth_by_step.values()) == [2, 3, 4, 5]  # both processes logged into this one run
+    # both processes logged into this one run: step 1 before the kill, steps 3-4 after the resume.
+    # Step 2's epoch-level scalars are written after its checkpoint (Lightning logs them once the
+    # epoch-end callbacks, checkpointing included, have run), so a kill -9 between the two, which a
+    # loaded machine makes likely, loses them; resuming does not re-run step 2.
+    depths = set(depth_by_step.values())
+    assert {2, 4, 5} <= depths <= {2, 3, 4, 5}, depth_by_step
 
 
 def test_sampling_crash_on_non_finite_probabilities_is_reported_as_divergence():

@@ -25,11 +25,15 @@ class Importance:
     neurons: list[torch.Tensor]  # per layer [intermediate]: |act(gate) * up|
 
 
+def _head_dim(cfg: Qwen2Config) -> int:
+    return getattr(cfg, "head_dim", None) or cfg.hidden_size // cfg.num_attention_heads
+
+
 @torch.no_grad()
 def importance(model: Qwen2ForCausalLM, batches: Iterable[torch.Tensor]) -> Importance:
     """Activation-based importance of ``model``'s channels, heads and neurons on ``batches`` of ids."""
     cfg = model.config
-    head_dim = getattr(cfg, "head_dim", None) or cfg.hidden_size // cfg.num_attention_heads
+    head_dim = _head_dim(cfg)
     layers = model.model.layers
     hidden = torch.zeros(cfg.hidden_size)
     heads = [torch.zeros(cfg.num_attention_heads) for _ in layers]
@@ -84,7 +88,7 @@ def prune_qwen2(
     ``num_key_value_heads`` kv groups (each with its query heads) and the top ``intermediate_size``
     MLP neurons of every layer. Depth and head size are kept."""
     cfg = model.config
-    head_dim = getattr(cfg, "head_dim", None) or cfg.hidden_size // cfg.num_attention_heads
+    head_dim = _head_dim(cfg)
     per_group = cfg.num_attention_heads // cfg.num_key_value_heads
     limits = {
         "hidden_size": (hidden_size, cfg.hidden_size),

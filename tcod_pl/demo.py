@@ -6,7 +6,8 @@ Evaluates the teacher (cached) and the student on a fixed dev panel, trains with
 ``configs/scienceworld.yaml`` + ``configs/demo.yaml`` (TCOD-F2B; the demo's knobs are in the
 latter), evaluates the panel every ``trainer.check_val_every_n_epoch`` steps and after the last,
 prints a before/after summary (success, best score, rounds, invalid rate, copying rate, per-token
-KL to the teacher on the panel's own episodes, by turn) and writes it to the run's ``summary.json``.
+KL to the teacher on the panel's own episodes, by turn; success and best score by task type) and
+writes it to the run's ``summary.json``.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import hashlib
 import json
 import math
 import re
+import statistics
 import sys
 import time
 import warnings
@@ -26,6 +28,8 @@ import lightning.pytorch as pl
 from lightning.pytorch.trainer.states import TrainerFn
 
 from tcod_pl.cli import TcodCLI, check_config_files, one_line_errors
+from tcod_pl.data.episode import Episode
+from tcod_pl.envs.base import TaskSpec
 from tcod_pl.modules.sft import SFTModule
 from tcod_pl.quiet import quiet_known_noise
 
@@ -46,7 +50,7 @@ COLUMNS = (
 )
 BY_TURN = re.compile(r"^val_token_kl/turn_(\d+)$")
 # Bump when the teacher's cached metrics change meaning or gain keys.
-CACHE_VERSION = "2"
+CACHE_VERSION = "3"
 
 
 def _metrics(trainer: pl.Trainer, stage: str = "val") -> dict[str, float]:
@@ -61,6 +65,22 @@ def _by_turn(trainer: pl.Trainer) -> list[float]:
         int(m.group(1)): float(v) for k, v in trainer.callback_metrics.items() if (m := BY_TURN.match(k))
     }
     return [found.get(t, math.nan) for t in range(max(found) + 1)] if found else []
+
+
+def by_task_type(datamodule: object) -> dict[str, dict[str, float]]:
+    """The last panel's episodes, success and best score per task type (the environment's grouping)."""
+    groups: dict[str, list[Episode]] = {}
+    for episode in getattr(datamodule, "last_episodes", {}).get("val", []):
+        kind = datamodule.env.task_type(TaskSpec.from_dict(episode.task))
+        groups.setdefault(kind, []).append(episode)
+    return {
+        kind: {
+            "episodes": len(episodes),
+            "success": statistics.fmean(float(e.success) for e in episodes),
+            SCORE: statistics.fmean(e.score for e in episodes),
+        }
+        for kind, episodes in sorted(groups.items())
+    }
 
 
 def _teacher_key(teacher: str, dm: object) -> str:
@@ -87,20 +107,24 @@ def own_policy(datamodule: pl.LightningDataModule) -> Iterator[None]:
         datamodule.policy = policy
 
 
-def evaluate_teacher(teacher: str, datamodule: pl.LightningDataModule, cache_dir: Path) -> dict[str, float]:
-    """Teacher dev metrics; cached, since the teacher never changes during distillation."""
+def evaluate_teacher(
+    teacher: str, datamodule: pl.LightningDataModule, cache_dir: Path
+) -> tuple[dict[str, float], dict[str, dict[str, float]]]:
+    """Teacher dev metrics and :func:`by_task_type`; cached, since the teacher never changes during
+    distillation."""
     cache = cache_dir / f"teacher-eval-{_teacher_key(teacher, datamodule)}.json"
     if cache.is_file():
-        return json.loads(cache.read_text())
+        cached = json.loads(cache.read_text())
+        return cached["metrics"], cached["by_task"]
     trainer = pl.Trainer(
         accelerator="cpu", devices=1, logger=False, enable_checkpointing=False, inference_mode=False
     )
     with own_policy(datamodule):
         trainer.validate(SFTModule(teacher), datamodule=datamodule, verbose=False)
-    result = _metrics(trainer)
+    result = {"metrics": _metrics(trainer), "by_task": by_task_type(datamodule)}
     cache.parent.mkdir(parents=True, exist_ok=True)
     cache.write_text(json.dumps(result))
-    return result
+    return result["metrics"], result["by_task"]
 
 
 class TokenKLHistory(pl.Callback):
@@ -132,7 +156,12 @@ class PanelHistory(pl.Callback):
         if trainer.sanity_checking:
             return
         step = trainer.current_epoch + (1 if trainer.state.fn == TrainerFn.FITTING else 0)
-        record = {"step": step, "metrics": _metrics(trainer), "token_kl_by_turn": _by_turn(trainer)}
+        record = {
+            "step": step,
+            "metrics": _metrics(trainer),
+            "token_kl_by_turn": _by_turn(trainer),
+            "by_task": by_task_type(trainer.datamodule),
+        }
         self.records.append(record)
         if trainer.is_global_zero:
             steps = f"{step} step{'s' if step != 1 else ''}"
@@ -218,6 +247,19 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
         return _demo(argv)
 
 
+def _task_table(by_task: dict[str, dict[str, dict[str, float]]]) -> list[str]:
+    """One row per task type: its episodes, then success / best score of each model."""
+    kinds = sorted({kind for model in by_task.values() for kind in model})
+    width = max(len("task type"), *map(len, kinds))
+    lines = [f"  {'task type':<{width}} {'n':>3}" + "".join(f"{name:>17}" for name in by_task)]
+    for kind in kinds:
+        rows = [model.get(kind) for model in by_task.values()]
+        n = next(r["episodes"] for r in rows if r)
+        cells = [f"{r['success']:.1%} / {r[SCORE]:.1f}" if r else "-" for r in rows]
+        lines.append(f"  {kind:<{width}} {n:>3}" + "".join(f"{c:>17}" for c in cells))
+    return lines
+
+
 def _demo(argv: list[str]) -> dict[str, dict[str, float]]:
     start = time.time()
     # The demo hands LightningCLI its own command line plus the default configs, on purpose.
@@ -229,7 +271,8 @@ def _demo(argv: list[str]) -> dict[str, dict[str, float]]:
         raise SystemExit("error: the demo distils a teacher: use a DistillationModule config")
     split = datamodule.splits["val"]
     print(f"[1/4] teacher on {split} ({teacher}) ...", flush=True)
-    results = {"teacher": evaluate_teacher(teacher, datamodule, Path("artifacts") / "demo")}
+    teacher_metrics, teacher_by_task = evaluate_teacher(teacher, datamodule, Path("artifacts") / "demo")
+    results = {"teacher": teacher_metrics}
     # Reseed: the teacher's evaluation is cached after the first run, and what it would have drawn
     # must not change the student's numbers on the next.
     seed = cli.config.get("seed_everything")
@@ -260,6 +303,11 @@ def _demo(argv: list[str]) -> dict[str, dict[str, float]]:
         },
         "panel_token_kl_by_turn": {"before": before["token_kl_by_turn"], "after": after["token_kl_by_turn"]},
         "gold_kl": {"before": before["metrics"].get("gold_kl"), "after": after["metrics"].get("gold_kl")},
+        "by_task": {
+            "teacher": teacher_by_task,
+            "student_before": before["by_task"],
+            "student_after": after["by_task"],
+        },
         "panel_history": panel.records,
         "token_kl": kl.values,
         "log_dir": log_dir,
@@ -281,6 +329,11 @@ def _demo(argv: list[str]) -> dict[str, dict[str, float]]:
     )
     print("\n".join(_table(results)))
     print(_change(before["metrics"], after["metrics"]))
+    if len(summary["by_task"]["teacher"]) > 1:
+        # Where the student and the teacher part: a success the mean hides in one task type.
+        print(f"\nSuccess / best score by task type on the {split} panel:")
+        names = {"teacher": "teacher", "student_before": "student before", "student_after": "student after"}
+        print("\n".join(_task_table({names[k]: v for k, v in summary["by_task"].items()})))
     if before["token_kl_by_turn"] or after["token_kl_by_turn"]:
         print("\nPer-token KL(student || teacher) on the panel's student episodes, by turn index:")
         print("\n".join(_by_turn_table(before["token_kl_by_turn"], after["token_kl_by_turn"])))

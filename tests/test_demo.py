@@ -143,6 +143,15 @@ def test_demo_prints_summary_and_its_numbers_match_the_saved_episodes(
             assert math.isnan(value) == math.isnan(got[key]), key
             if not math.isnan(value):
                 assert got[key] == pytest.approx(value, abs=1e-5), key
+        # success / best score per task type (ScienceWorld: the task name), from the episodes
+        kinds = {e.task["name"] for e in episodes}
+        assert set(summary["by_task"][f"student_{when}"]) == kinds
+        for kind in kinds:
+            mine = [e for e in episodes if e.task["name"] == kind]
+            row = summary["by_task"][f"student_{when}"][kind]
+            assert row["episodes"] == len(mine)
+            assert row["success"] == pytest.approx(expected_stats(mine, tokenizer)["success"])
+            assert row["score"] == pytest.approx(expected_stats(mine, tokenizer)["score"])
         token_kl, by_turn = expected_token_kl(episodes, model, teacher, tokenizer)
         assert summary["panel_token_kl"][when] == pytest.approx(token_kl, abs=1e-4)
         assert summary["panel_token_kl_by_turn"][when] == pytest.approx(by_turn, abs=1e-4)
@@ -157,6 +166,15 @@ def test_demo_prints_summary_and_its_numbers_match_the_saved_episodes(
         assert results[f"student_{when}"]["gold_kl"] == summary["gold_kl"][when]
     assert summary["gold_kl"]["before"] != summary["gold_kl"]["after"]  # the student was trained
     assert "gold KL" in out and "gold_kl" not in results["teacher"]
+    # The teacher's rows add up to its panel line; printed as a table when there are several types.
+    teacher_rows = summary["by_task"]["teacher"].values()
+    assert sum(r["episodes"] for r in teacher_rows) == 2
+    for key in ("success", "score"):
+        assert sum(r[key] * r["episodes"] for r in teacher_rows) / 2 == pytest.approx(results["teacher"][key])
+    if len(teacher_rows) > 1:
+        assert "by task type on the dev panel" in out
+        for kind in summary["by_task"]["teacher"]:
+            assert kind in out
 
     # Each training step's response statistics in TensorBoard, recomputed from its rollouts.
     events = EventAccumulator(str(run))
@@ -185,3 +203,5 @@ def test_demo_prints_summary_and_its_numbers_match_the_saved_episodes(
         [path] = (tmp_path / name).glob("val-step0000-*.jsonl")
         before[name] = [[t.response for t in e.turns] for e in load_episodes(path)]
     assert before["first"] == before["second"]
+    second = json.loads(max((tmp_path / "runs" / "scienceworld").glob("*/summary.json")).read_text())
+    assert second["by_task"]["teacher"] == summary["by_task"]["teacher"]  # from the cache

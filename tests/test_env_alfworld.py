@@ -56,6 +56,9 @@ def test_config_is_picklable_and_filters_task_types():
     cfg = pickle.loads(pickle.dumps(AlfWorldConfig(data_path="shipped", task_types=["look_at_obj_in_light"])))
     assert cfg.name == "alfworld"
     assert {_type(t) for t in cfg.tasks("train")} == {"look_at_obj_in_light"}
+    # the demo's per-task-type table groups by the type, not by game
+    assert {cfg.task_type(t) for t in cfg.tasks("train")} == {"look_at_obj_in_light"}
+    assert {SHIPPED.task_type(t) for t in SHIPPED.tasks("train")} == set(TASK_TYPES)
     with pytest.raises(EnvError, match="valid"):
         AlfWorldConfig(task_types=["juggle"])
     with pytest.raises(EnvError, match="train"):

@@ -81,6 +81,11 @@ def find_games(root: Path, split_dir: str) -> list[str]:
     return games
 
 
+def _task_type(game: str) -> str:
+    """``pick_and_place_simple`` of ``train/pick_and_place_simple-Apple-None-Plate-1/trial_...``."""
+    return game.split("/")[1].split("-")[0]
+
+
 def _has_games(root: Path) -> bool:
     return any(find_games(root, d) for d in SPLIT_DIRS.values())
 
@@ -202,8 +207,11 @@ class AlfWorldConfig(EnvConfig):
             raise EnvError(f"Unknown split {split!r}; valid: {list(SPLIT_DIRS)}")
         names = find_games(self.root(), SPLIT_DIRS[split])
         if self.task_types:
-            names = [n for n in names if n.split("/")[1].split("-")[0] in self.task_types]
+            names = [n for n in names if _task_type(n) in self.task_types]
         return [TaskSpec(env=self.name, name=n, variation=0, split=split) for n in names]
+
+    def task_type(self, task: TaskSpec) -> str:
+        return _task_type(task.name)
 
 
 class AlfWorldEnv(TextEnv):

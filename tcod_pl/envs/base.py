@@ -98,6 +98,10 @@ class EnvConfig(abc.ABC):
     def tasks(self, split: str) -> list[TaskSpec]:
         """The task set of ``split`` (``train`` / ``dev`` / ``test``) in a fixed, deterministic order."""
 
+    def task_type(self, task: TaskSpec) -> str:
+        """The group a task's outcomes are reported under (per-task-type success); its name here."""
+        return task.name
+
     def cache_key(self) -> str:
         """The config's class and fields as text, equal for equal configs in every process.
 

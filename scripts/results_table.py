@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import shutil
 import statistics
 from pathlib import Path
 
@@ -77,6 +78,8 @@ def both_panels(trainer: pl.Trainer, module: pl.LightningModule, datamodule: obj
 def run_method(name: str, method: list[str], seed: int, args: argparse.Namespace) -> dict:
     save_dir = args.out / "runs"
     run_name = re.sub(r"\W+", "_", name.lower()).strip("_") + f"_seed{seed}"
+    # An interrupted attempt's logs would mix with this run's (same version): start clean.
+    shutil.rmtree(save_dir / run_name, ignore_errors=True)
     cli = cli_for(
         seed,
         args,

@@ -48,6 +48,8 @@ COLUMNS = (
     ("token_kl", "token KL", "{:.3f}"),
     ("gold_kl", "gold KL", "{:.3f}"),  # logged by callbacks.GoldStateKL when configured
 )
+# The summary's rows: key in results / summary.json, printed label.
+MODELS = (("teacher", "teacher"), ("student_before", "student before"), ("student_after", "student after"))
 BY_TURN = re.compile(r"^val_token_kl/turn_(\d+)$")
 # Bump when the teacher's cached metrics change meaning or gain keys.
 CACHE_VERSION = "3"
@@ -193,11 +195,7 @@ def _inline(m: dict[str, float]) -> str:
 def _table(results: dict[str, dict[str, float]]) -> list[str]:
     width = 11
     lines = [f"  {'':<16}" + "".join(f"{title:>{width}}" for _, title, _ in COLUMNS)]
-    for name, label in (
-        ("teacher", "teacher"),
-        ("student_before", "student before"),
-        ("student_after", "student after"),
-    ):
+    for name, label in MODELS:
         m = results[name]
         lines.append(f"  {label:<16}" + "".join(f"{_fmt(m, k, f):>{width}}" for k, _, f in COLUMNS))
     return lines
@@ -332,8 +330,7 @@ def _demo(argv: list[str]) -> dict[str, dict[str, float]]:
     if len(summary["by_task"]["teacher"]) > 1:
         # Where the student and the teacher part: a success the mean hides in one task type.
         print(f"\nSuccess / best score by task type on the {split} panel:")
-        names = {"teacher": "teacher", "student_before": "student before", "student_after": "student after"}
-        print("\n".join(_task_table({names[k]: v for k, v in summary["by_task"].items()})))
+        print("\n".join(_task_table({label: summary["by_task"][k] for k, label in MODELS})))
     if before["token_kl_by_turn"] or after["token_kl_by_turn"]:
         print("\nPer-token KL(student || teacher) on the panel's student episodes, by turn index:")
         print("\n".join(_by_turn_table(before["token_kl_by_turn"], after["token_kl_by_turn"])))

@@ -235,8 +235,16 @@ def main() -> None:
     print(table(results, args))
     (args.out / "table.md").write_text(table(results, args) + "\n")
     args.picture.parent.mkdir(parents=True, exist_ok=True)
-    picture({k: results[k][0]["log_dir"] for k in ("vanilla OPD", "TCOD-F2B (eta=2)")}, args.picture)
-    print(f"picture: {args.picture}")
+    # The lowest seed whose TensorBoard logs are on this machine (stored runs may come from another).
+    logs = {
+        k: next((r["log_dir"] for r in results.get(k, []) if Path(r.get("log_dir", "")).is_dir()), None)
+        for k in ("vanilla OPD", "TCOD-F2B (eta=2)")
+    }
+    if all(logs.values()):
+        picture(logs, args.picture)
+        print(f"picture: {args.picture} (seeds' logs: {logs})")
+    else:
+        print(f"no picture: TensorBoard logs missing for {[k for k, v in logs.items() if not v]}")
 
 
 if __name__ == "__main__":

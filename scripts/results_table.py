@@ -138,6 +138,11 @@ def kl_by_turn(run_dir: Path) -> tuple[list[int], list[list[float]]]:
     return steps, grid
 
 
+def first_logs(runs: list[dict]) -> str | None:
+    """The first stored run's TensorBoard folder that is on this machine (runs may come from another)."""
+    return next((r["log_dir"] for r in runs if r.get("log_dir") and Path(r["log_dir"]).is_dir()), None)
+
+
 def picture(runs: dict[str, str], path: Path) -> None:
     """Side-by-side turn x step heatmaps on one colour scale, so the two methods compare directly."""
     data = {name: kl_by_turn(Path(run_dir)) for name, run_dir in runs.items()}
@@ -235,11 +240,7 @@ def main() -> None:
     print(table(results, args))
     (args.out / "table.md").write_text(table(results, args) + "\n")
     args.picture.parent.mkdir(parents=True, exist_ok=True)
-    # The lowest seed whose TensorBoard logs are on this machine (stored runs may come from another).
-    logs = {
-        k: next((r["log_dir"] for r in results.get(k, []) if Path(r.get("log_dir", "")).is_dir()), None)
-        for k in ("vanilla OPD", "TCOD-F2B (eta=2)")
-    }
+    logs = {k: first_logs(results.get(k, [])) for k in ("vanilla OPD", "TCOD-F2B (eta=2)")}
     if all(logs.values()):
         picture(logs, args.picture)
         print(f"picture: {args.picture} (seeds' logs: {logs})")

@@ -237,11 +237,12 @@ def main() -> None:
             result = run_method(name, method, seed, args)
         runs.append({**result, "seed": seed})
         store.write_text(json.dumps(results, indent=2))  # resumable
-    print(table(results, args))
-    (args.out / "table.md").write_text(table(results, args) + "\n")
-    args.picture.parent.mkdir(parents=True, exist_ok=True)
+    text = table(results, args)
+    print(text)
+    (args.out / "table.md").write_text(text + "\n")
     logs = {k: first_logs(results.get(k, [])) for k in ("vanilla OPD", "TCOD-F2B (eta=2)")}
     if all(logs.values()):
+        args.picture.parent.mkdir(parents=True, exist_ok=True)
         picture(logs, args.picture)
         print(f"picture: {args.picture} (seeds' logs: {logs})")
     else:

@@ -83,3 +83,17 @@ def test_a_field_without_a_stable_text_is_a_clear_error():
     config.extra = object()
     with pytest.raises(TypeError, match="AlfWorldConfig.extra .* override AlfWorldConfig.cache_key"):
         config.cache_key()
+
+
+def test_expert_cache_path_changes_with_the_task_line_setting(tmp_path):
+    """Demonstrations rendered with the task line in every message are another cache."""
+    from tcod_pl.rollout.prompting import AgentPrompt
+
+    env = build(CONFIGS["scienceworld"])
+
+    def path(**prompt) -> object:
+        return ExpertDataModule(
+            env=env, cache_dir=str(tmp_path), prompt=AgentPrompt(hints="every", **prompt)
+        ).cache_path("train")
+
+    assert path(task_every_turn=True) != path(task_every_turn=False)

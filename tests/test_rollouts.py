@@ -231,3 +231,24 @@ def test_student_samples_its_end_of_turn_token_and_it_is_supervised(pool, env_co
         assert all(sample.input_ids[i + 1 : i + 2] != [packer.end_of_turn_id] for i in ends)
     for prompt in policy.prompts:  # every prompt the student saw is a prefix of its packed episode
         assert any(s.input_ids[: len(prompt)] == prompt for s in samples)
+
+
+@pytest.mark.parametrize("every", [False, True])
+def test_task_line_is_restated_in_every_message_when_asked(pool, env_config, tiny_models, every):
+    """``task_every_turn`` (the paper's prompt): each later user message opens with the task line,
+    so a detail it names (the box's colour, the room) stays next to the turn that needs it."""
+    tok = AutoTokenizer.from_pretrained(tiny_models["student"])
+    policy = HFPolicy(max_new_tokens=6)
+    policy.bind(AutoModelForCausalLM.from_pretrained(tiny_models["student"]), tok)
+    prompt = AgentPrompt(hints="every", hint_lines=["Objects"], task_every_turn=every)
+    [ep] = RolloutRunner(pool, policy, ChatPacker(tok), prompt).run(
+        env_config.tasks("dev")[:1], Full(max_turns=3)
+    )
+    assert len(ep.turns) == 3
+    task = ep.turns[0].observation.splitlines()[0]
+    assert task.startswith("Task: Your task is to find a(n) non-living thing.")
+    for turn in ep.turns[1:]:
+        lines = turn.observation.splitlines()
+        assert (lines[0] == task) is every
+        assert lines[int(every)].startswith("Observation: ")
+        assert sum(line.startswith("Objects:") or "Objects:" in line for line in lines) == 1

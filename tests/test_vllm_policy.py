@@ -290,3 +290,23 @@ def test_harmless_start_up_lines_are_dropped_and_others_kept():
     assert passes(worker, "Speculative decoding on CPU without Intel OpenMP in LD_PRELOAD ...")
     assert passes("vllm.platforms.cpu", "%s is not supported on CPU", ("fp8",))
     assert passes("vllm.engine.arg_utils", "Chunked prefill is not supported for %s", ("x",))
+
+
+def test_engine_start_drops_the_numa_binding_line_and_keeps_other_stderr(capfd):
+    """vLLM's CPU worker writes its NUMA line from C++ straight to fd 2; only that line is held back."""
+    import os
+    import sys
+
+    from tcod_pl.rollout.vllm_policy import _HARMLESS_STDERR, _without_stderr_lines
+
+    numa = b"[W1201 07:26:41.716 utils.cpp:68] Warning: NUMA binding: Using MEMBIND policy for memory ...\n"
+    with pytest.raises(RuntimeError, match="engine failed"):
+        with _without_stderr_lines(_HARMLESS_STDERR):
+            os.write(2, numa + b"a C++ error line\n")
+            print("a Python line", file=sys.stderr)
+            raise RuntimeError("engine failed")
+    err = capfd.readouterr().err
+    assert "NUMA binding" not in err
+    assert "a C++ error line" in err and "a Python line" in err
+    os.write(2, numa)  # outside the block nothing is held back
+    assert "NUMA binding" in capfd.readouterr().err

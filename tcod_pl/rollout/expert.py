@@ -354,6 +354,8 @@ class ExpertDataModule(EpisodeDataModule):
         )
         if self.prompt.hint_lines is not None:  # keeps existing cache keys valid
             key += repr(self.prompt.hint_lines)
+        if self.prompt.task_every_turn:
+            key += "task_every_turn"
         if self.skip_actions:
             key += repr(self.skip_actions)
         if self.mistake_rate and stage == "train":

@@ -21,6 +21,9 @@ class AgentPrompt:
     ``hint_lines``: keep only the hint lines that start with one of these prefixes (e.g.
     ``["Objects"]`` shows ScienceWorld's visible objects without the fixed action templates);
     None keeps every line.
+    ``task_every_turn``: restate the task line in every user message, not only the first (the
+    paper's prompt: task + recent history + current observation), so a detail the task names (a
+    room, a box's colour) stays next to the turn that needs it.
     """
 
     def __init__(
@@ -29,6 +32,7 @@ class AgentPrompt:
         hints: str = "first",
         max_hint_chars: int = 2000,
         hint_lines: list[str] | None = None,
+        task_every_turn: bool = False,
     ):
         if hints not in ("first", "every", "none"):
             raise ValueError(f"hints must be 'first', 'every' or 'none', got {hints!r}")
@@ -36,6 +40,7 @@ class AgentPrompt:
         self.hints = hints
         self.max_hint_chars = max_hint_chars
         self.hint_lines = list(hint_lines) if hint_lines else None
+        self.task_every_turn = task_every_turn
 
     def _hints(self, hints: str) -> str:
         if self.hint_lines is not None:
@@ -80,8 +85,10 @@ class AgentPrompt:
             lines.append(f"Available actions: {self._hints(hints)}")
         return "\n".join(lines)
 
-    def next_message(self, observation: str, hints: str = "") -> str:
+    def next_message(self, observation: str, hints: str = "", task_description: str = "") -> str:
         parts = [f"Observation: {observation.strip()}"]
+        if self.task_every_turn and task_description:
+            parts.insert(0, f"Task: {task_description.strip()}")
         if self.hints == "every" and hints:
             parts.append(f"Available actions: {self._hints(hints)}")
         return "\n".join(parts)

@@ -175,7 +175,7 @@ class RolloutRunner:
             return self.prompt.resume_message(
                 slot.task_description, slot.replayed, slot.observation, slot.hints
             )
-        return self.prompt.next_message(slot.observation, slot.hints)
+        return self.prompt.next_message(slot.observation, slot.hints, slot.task_description)
 
     def _apply(self, slot: _Slot, turn: Turn, result: StepResult | EnvFailure) -> bool:
         """Record the turn; True when the episode is over."""

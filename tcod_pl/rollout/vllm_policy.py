@@ -13,6 +13,8 @@ import contextlib
 import gc
 import logging
 import os
+import re
+import sys
 import tempfile
 import time
 import warnings
@@ -108,6 +110,10 @@ _HARMLESS_VLLM_LINES = (
 # vLLM's kernel dispatcher scans every module's attributes, touching torch.distributed's
 # deprecated alias (two FutureWarnings per engine start).
 _HARMLESS_VLLM_WARNING = r"`torch\.distributed\.reduce_op` is deprecated"
+# vLLM's CPU worker binds its memory to one NUMA node in C++ (init_cpu_memory_env), which writes
+# this line straight to the process's stderr at every engine start: no logger or warning filter
+# reaches it, and the binding is what vLLM's CPU backend always does.
+_HARMLESS_STDERR = re.compile(r"Warning: NUMA binding: Using MEMBIND policy")
 
 
 class _HarmlessLines(logging.Filter):
@@ -133,6 +139,28 @@ def _quiet_vllm() -> None:
         if not any(type(f) is type(new) for f in logger.filters):
             logger.addFilter(new)
     warnings.filterwarnings("ignore", message=_HARMLESS_VLLM_WARNING, category=FutureWarning)
+
+
+@contextlib.contextmanager
+def _without_stderr_lines(pattern: re.Pattern[str]) -> Iterator[None]:
+    """Hold back what the block writes to file descriptor 2 (C++ included), then pass on every
+    line but those ``pattern`` matches; also when the block raises, so no error text is lost."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as held:
+        os.dup2(held.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            held.seek(0)
+            lines = held.read().decode(errors="replace").splitlines(keepends=True)
+            kept = "".join(line for line in lines if not pattern.search(line))
+            if kept:
+                sys.stderr.write(kept)
+                sys.stderr.flush()
 
 
 def _architecture(model: nn.Module) -> dict[str, Any]:
@@ -386,7 +414,8 @@ class VLLMPolicy(Policy):
             kwargs["kv_cache_memory_bytes"] = int(self.kv_cache_gb * 2**30)
         start = time.perf_counter()
         try:
-            self.llm = vllm.LLM(**kwargs)
+            with _without_stderr_lines(_HARMLESS_STDERR):
+                self.llm = vllm.LLM(**kwargs)
         except Exception as err:
             raise _engine_error(err, type(base).__name__, self) from err
         self.startup_s = time.perf_counter() - start

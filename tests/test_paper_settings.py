@@ -49,6 +49,9 @@ def test_paper_configs_carry_the_references_settings(benchmark, capsys, monkeypa
         assert data["episodes_per_step"] == 16 and data["max_turns"] == max_turns
         assert data["temperature"] == 1.0 and data["eval_temperature"] == 0.4
         assert data["b2f_context"] == "summary"
+        # the reference's prompt: the task, then the current observation and the action hints
+        prompt = data["prompt"]["init_args"]
+        assert prompt["task_every_turn"] is True and prompt["hints"] == "every"
         # 64 supervised turns per optimizer update, as the reference's train_batch_size
         assert data["batch_unit"] == "turns" and data["batch_size"] * trainer["accumulate_grad_batches"] == 64
         assert trainer["max_epochs"] == steps and trainer["gradient_clip_val"] == 1.0

@@ -68,7 +68,7 @@ def main() -> None:
     found, rejected = pool_rare(found, rejected, args.min_turns)
     print(f"{len(files)} files; teacher {args.teacher}; medians of log-probs summed over a part's tokens")
     print(
-        f"  {'family':<10} {'verb':<8} {'turns':>6} {'invalid':>8}"
+        f"  {'family':<10} {'verb':<14} {'turns':>6} {'invalid':>8}"
         + "".join(f" {p + ' T / S':>15}" for p in PARTS)
     )
     for (family, verb), parts in sorted(found.items(), key=lambda kv: -len(kv[1]["turn"])):
@@ -79,10 +79,12 @@ def main() -> None:
             teacher_lp = statistics.median(t for t, _ in pairs) if pairs else float("nan")
             student_lp = statistics.median(s for _, s in pairs) if pairs else float("nan")
             cells += f" {teacher_lp:7.2f} /{student_lp:6.2f}"
-        print(f"  {family:<10} {verb:<8} {n:>6} {rejected[family, verb] / n:>8.1%}{cells}")
+        print(f"  {family:<10} {verb:<14} {n:>6} {rejected[family, verb] / n:>8.1%}{cells}")
 
 
-def pool_rare(found: Scores, rejected: dict[tuple[str, str], int], min_turns: int) -> tuple[Scores, dict]:
+def pool_rare(
+    found: Scores, rejected: dict[tuple[str, str], int], min_turns: int
+) -> tuple[Scores, dict[tuple[str, str], int]]:
     """Verbs with fewer than ``min_turns`` turns (T = 1.0 rollouts write many one-off words) as (other)."""
     pooled: Scores = defaultdict(lambda: defaultdict(list))
     pooled_rejected: dict[tuple[str, str], int] = defaultdict(int)

@@ -24,7 +24,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import torch
-from transformers import AutoModelForCausalLM, AutoTokenizer
+from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedTokenizerBase
 
 from tcod_pl.data.episode import Episode, load_episodes
 from tcod_pl.data.packing import ChatPacker
@@ -100,7 +100,7 @@ def pool_rare(
 def score_episode(
     episode: Episode,
     teacher: torch.nn.Module,
-    tokenizer: AutoTokenizer,
+    tokenizer: PreTrainedTokenizerBase,
     packer: ChatPacker,
     found: Scores,
     rejected: dict[tuple[str, str], int],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import lightning.pytorch as pl
@@ -12,7 +13,10 @@ import tcod_pl
 from tcod_pl.data.episode import Episode, load_episodes
 from tcod_pl.data.packing import ChatPacker
 from tcod_pl.errors import ConfigError
-from tcod_pl.losses import ForwardKL, ReverseKL
+from tcod_pl.models.scoring import logits_at
+from tcod_pl.teachers import HFTeacher, Teacher
+
+log = logging.getLogger(__name__)
 
 PACKAGE_ROOT = Path(tcod_pl.__file__).resolve().parents[1]
 
@@ -26,7 +30,9 @@ class GoldStateKL(Callback):
     demonstrations of dev variations), teacher-forced, and logs, averaged over their response tokens:
     ``{stage}/gold_kl`` = KL(teacher || student) over the full vocabulary (the teacher's whole
     distribution as the reference) and ``{stage}/gold_reverse_kl`` = KL(student || teacher).
-    Computed as the evaluation starts, so the values sit beside the panel's metrics.
+    Computed as the evaluation starts, so the values sit beside the panel's metrics, one episode at
+    a time and at the response positions only (never [L, V] logits of a whole episode). Needs the
+    teacher's full distribution: with a served or vLLM teacher it logs nothing (one warning).
 
     Args:
         episodes: a JSONL file of episodes (``tcod_pl.data.episode`` format; text turns).
@@ -58,31 +64,51 @@ class GoldStateKL(Callback):
         student, teacher = getattr(pl_module, "student", None), getattr(pl_module, "teacher", None)
         if student is None or teacher is None:
             raise ConfigError("GoldStateKL needs a module with a student and a teacher (DistillationModule)")
+        if isinstance(teacher, Teacher) and teacher.provides()[0] != "full":
+            if not getattr(self, "_warned", False):
+                log.warning(
+                    "GoldStateKL needs the teacher's full distribution; %s gives the sampled token's "
+                    "log-prob only, so gold_kl is not logged (use an in-process teacher for it)",
+                    teacher.describe(),
+                )
+                self._warned = True
+            return
         temperature = float(getattr(pl_module, "teacher_temperature", 1.0))
-        forward, reverse = self.kl(student, teacher, ChatPacker(pl_module.tokenizer), temperature)
+        vocab = getattr(pl_module, "vocab_size", None)
+        forward, reverse = self.kl(student, teacher, ChatPacker(pl_module.tokenizer), temperature, vocab)
         n = len(forward)
         if n == 0:  # episodes without a supervised response token: nothing to compare
             return
         pl_module.log(f"{stage}/gold_kl", sum(forward) / n, batch_size=n)
         pl_module.log(f"{stage}/gold_reverse_kl", sum(reverse) / n, batch_size=n)
 
+    @torch.no_grad()
     def kl(
-        self, student: torch.nn.Module, teacher: torch.nn.Module, packer: ChatPacker, temperature: float = 1.0
+        self,
+        student: torch.nn.Module,
+        teacher: torch.nn.Module,
+        packer: ChatPacker,
+        temperature: float = 1.0,
+        vocab: int | None = None,
     ) -> tuple[list[float], list[float]]:
         """KL(teacher || student) and KL(student || teacher) at every response token of the episodes
-        (the teacher's logits divided by ``temperature``, as the distillation loss sees them)."""
+        (the teacher's logits divided by ``temperature``, as the distillation loss sees them), over
+        the first ``vocab`` ids (the tokenizer's; None: the narrower model's width)."""
         forward: list[float] = []
         reverse: list[float] = []
+        teacher_model = teacher.model if isinstance(teacher, HFTeacher) else teacher
         device = next(student.parameters()).device
         for episode in self.episodes:
             for sample in packer.pack(episode):
                 ids = torch.tensor([sample.input_ids], device=device)
+                batch = {"input_ids": ids, "attention_mask": torch.ones_like(ids)}
                 # position i predicts token i + 1: the logits before each supervised token
-                at = torch.tensor(sample.loss_mask[1:], device=device)
-                logits_s = student(input_ids=ids).logits[0, :-1][at].float()
-                logits_t = teacher(input_ids=ids).logits[0, :-1][at].float() / temperature
-                vocab = min(logits_s.shape[-1], logits_t.shape[-1])  # padded embedding rows
-                logits_s, logits_t = logits_s[:, :vocab], logits_t[:, :vocab]
-                forward += ForwardKL().per_token(logits_s, logits_t, None, None).tolist()
-                reverse += ReverseKL().per_token(logits_s, logits_t, None, None).tolist()
+                at = torch.tensor([sample.loss_mask[1:]], device=device)
+                logits_s = logits_at(student, batch, at)
+                logits_t = logits_at(teacher_model, batch, at) / temperature
+                width = vocab or min(logits_s.shape[-1], logits_t.shape[-1])
+                ls = torch.log_softmax(logits_s[:, :width], -1)
+                lt = torch.log_softmax(logits_t[:, :width], -1)
+                forward += (lt.exp() * (lt - ls)).sum(-1).tolist()
+                reverse += (ls.exp() * (ls - lt)).sum(-1).tolist()
         return forward, reverse

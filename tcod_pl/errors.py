@@ -17,3 +17,7 @@ class ConfigError(ValueError):
 
 class TrainingDiverged(RuntimeError):
     """The loss, a gradient or the model's outputs stopped being finite. The CLI prints one line, exit 1."""
+
+
+class TeacherUnavailable(RuntimeError):
+    """A served teacher stopped answering after its retries. The CLI checkpoints, prints one line, exit 3."""

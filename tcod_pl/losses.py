@@ -1,9 +1,13 @@
 """Distillation loss estimators over the supervised student tokens.
 
-Every estimator takes the student's and teacher's logits at the N supervised positions (rows are
-tokens, columns the shared vocabulary), the sampled token ids and, optionally, the behaviour
-log-probs recorded at rollout time; it returns a scalar. ``groups`` gives each token's turn
-(the reference implementation's "sequence") for ``seq-mean-token-mean`` aggregation.
+Every estimator is a pure function of the student's log-probs at the N supervised positions (rows
+are tokens, columns the shared vocabulary), what the teacher returned for them
+(:class:`~tcod_pl.teachers.TeacherScores`: the sampled token's log-prob, and the full distribution
+or its top-k where the teacher gives them), the sampled token ids and, optionally, the behaviour
+log-probs recorded at rollout time; it returns a scalar. ``groups`` gives each token's turn (the
+reference implementation's "sequence") for ``seq-mean-token-mean`` aggregation. ``needs`` says
+what of the teacher an estimator reads, so a teacher that cannot give it is refused before training.
+Calling an estimator with two logits tensors (student, teacher) is the same computation.
 """
 
 from __future__ import annotations
@@ -13,6 +17,8 @@ from typing import ClassVar
 
 import torch
 import torch.nn.functional as F
+
+from tcod_pl.teachers.scores import TeacherScores
 
 AGGREGATIONS = ("token-mean", "seq-mean-token-mean")
 RATIO_TO = ("recomputed", "behaviour")
@@ -43,6 +49,10 @@ class DistillationLoss:
     """
 
     needs_samples: ClassVar[bool] = False
+    # What of the teacher the estimate reads: "sampled" (log pT of the sampled token), "topk"
+    # (the teacher's top_k tokens and log-probs) or "full" (the whole distribution).
+    needs: ClassVar[str] = "full"
+    top_k: int = 0  # "topk" estimators: how many of the teacher's top tokens
 
     def __init__(self, aggregation: str = "token-mean"):
         if aggregation not in AGGREGATIONS:
@@ -51,12 +61,26 @@ class DistillationLoss:
 
     def per_token(
         self,
-        student_logits: torch.Tensor,
-        teacher_logits: torch.Tensor,
+        student_logp: torch.Tensor,
+        teacher: TeacherScores,
         targets: torch.Tensor,
         behaviour_logprobs: torch.Tensor | None,
     ) -> torch.Tensor:
         raise NotImplementedError
+
+    def from_logprobs(
+        self,
+        student_logp: torch.Tensor,
+        teacher: TeacherScores,
+        targets: torch.Tensor,
+        groups: torch.Tensor | None = None,
+        behaviour_logprobs: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """The loss from normalised student log-probs [N, V] and the teacher's scores."""
+        values = self.per_token(student_logp, teacher, targets, behaviour_logprobs)
+        if groups is None:
+            groups = torch.zeros_like(targets)
+        return aggregate(values, groups, self.aggregation)
 
     def __call__(
         self,
@@ -66,10 +90,10 @@ class DistillationLoss:
         groups: torch.Tensor | None = None,
         behaviour_logprobs: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        values = self.per_token(student_logits.float(), teacher_logits.float(), targets, behaviour_logprobs)
-        if groups is None:
-            groups = torch.zeros_like(targets)
-        return aggregate(values, groups, self.aggregation)
+        teacher = TeacherScores.from_logits(teacher_logits.float(), targets, top_k=self.top_k)
+        return self.from_logprobs(
+            F.log_softmax(student_logits.float(), -1), teacher, targets, groups, behaviour_logprobs
+        )
 
 
 def _gather(logp: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
@@ -95,6 +119,7 @@ class SampledReverseKL(DistillationLoss):
     """
 
     needs_samples = True
+    needs = "sampled"
 
     def __init__(
         self,
@@ -114,10 +139,9 @@ class SampledReverseKL(DistillationLoss):
         self.clip_ratio_c = clip_ratio_c
         self.ratio_to = ratio_to
 
-    def per_token(self, student_logits, teacher_logits, targets, behaviour_logprobs):
-        lp_s = _gather(F.log_softmax(student_logits, -1), targets)
-        lp_t = _gather(F.log_softmax(teacher_logits, -1), targets)
-        advantage = (lp_t - lp_s).detach()
+    def per_token(self, student_logp, teacher, targets, behaviour_logprobs):
+        lp_s = _gather(student_logp, targets)
+        advantage = (teacher.logprobs - lp_s).detach()
         if self.clip_ratio is None:
             return -advantage * lp_s
         old = lp_s.detach()  # recomputed: the same forward, no grad
@@ -134,16 +158,16 @@ class SampledReverseKL(DistillationLoss):
 class ReverseKL(DistillationLoss):
     """Full-vocabulary KL(pS || pT) at each position."""
 
-    def per_token(self, student_logits, teacher_logits, targets, behaviour_logprobs):
-        ls, lt = F.log_softmax(student_logits, -1), F.log_softmax(teacher_logits, -1)
+    def per_token(self, student_logp, teacher, targets, behaviour_logprobs):
+        ls, lt = student_logp, teacher.require_full(type(self).__name__)
         return (ls.exp() * (ls - lt)).sum(-1)
 
 
 class ForwardKL(DistillationLoss):
     """Full-vocabulary KL(pT || pS) at each position."""
 
-    def per_token(self, student_logits, teacher_logits, targets, behaviour_logprobs):
-        ls, lt = F.log_softmax(student_logits, -1), F.log_softmax(teacher_logits, -1)
+    def per_token(self, student_logp, teacher, targets, behaviour_logprobs):
+        ls, lt = student_logp, teacher.require_full(type(self).__name__)
         return (lt.exp() * (lt - ls)).sum(-1)
 
 
@@ -160,8 +184,8 @@ class GeneralizedJSD(DistillationLoss):
             raise ValueError(f"beta must be in [0, 1], got {beta}")
         self.beta = beta
 
-    def per_token(self, student_logits, teacher_logits, targets, behaviour_logprobs):
-        ls, lt = F.log_softmax(student_logits, -1), F.log_softmax(teacher_logits, -1)
+    def per_token(self, student_logp, teacher, targets, behaviour_logprobs):
+        ls, lt = student_logp, teacher.require_full(type(self).__name__)
         if self.beta == 0.0:
             return (lt.exp() * (lt - ls)).sum(-1)
         if self.beta == 1.0:
@@ -178,15 +202,17 @@ class TopKForwardKL(DistillationLoss):
     loss = sum_{v in topk} p~T(v) (log p~T(v) - log pS(v)), with pS over the full vocabulary.
     """
 
+    needs = "topk"
+
     def __init__(self, k: int = 20, aggregation: str = "token-mean"):
         super().__init__(aggregation)
         if k < 1:
             raise ValueError(f"k must be >= 1, got {k}")
         self.k = k
+        self.top_k = k
 
-    def per_token(self, student_logits, teacher_logits, targets, behaviour_logprobs):
-        k = min(self.k, teacher_logits.shape[-1])
-        top_logits, top_idx = teacher_logits.topk(k, dim=-1)
-        lt = F.log_softmax(top_logits, -1)
-        ls = F.log_softmax(student_logits, -1).gather(-1, top_idx)
+    def per_token(self, student_logp, teacher, targets, behaviour_logprobs):
+        top_logp, top_idx = teacher.top(self.k, type(self).__name__)
+        lt = F.log_softmax(top_logp, -1)  # renormalised over the k tokens
+        ls = student_logp.gather(-1, top_idx)
         return (lt.exp() * (lt - ls)).sum(-1)

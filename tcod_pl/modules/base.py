@@ -12,6 +12,7 @@ from torch import nn
 from torchmetrics import MeanMetric
 
 from tcod_pl.models.loading import LoraOptions, apply_lora, load_causal_lm, load_tokenizer
+from tcod_pl.models.scoring import logits_at
 from tcod_pl.modules.optim import wants_total_steps
 from tcod_pl.turn_stats import TokenTurns
 
@@ -80,10 +81,7 @@ class CausalLMModule(pl.LightningModule):
     @staticmethod
     def logits_at(model: nn.Module, batch: dict[str, torch.Tensor], select: torch.Tensor) -> torch.Tensor:
         """Logits only at the selected positions: a full [B, L, V] tensor is never built."""
-        hidden = model.get_decoder()(
-            input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]
-        ).last_hidden_state
-        return model.get_output_embeddings()(hidden[:, :-1][select]).float()
+        return logits_at(model, batch, select)
 
     @staticmethod
     def token_turns(batch: dict[str, torch.Tensor], select: torch.Tensor) -> TokenTurns:

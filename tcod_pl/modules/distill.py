@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -11,9 +12,10 @@ import torch.nn.functional as F
 from lightning.pytorch.cli import LRSchedulerCallable, OptimizerCallable
 
 from tcod_pl.errors import ConfigError
-from tcod_pl.losses import DistillationLoss, ForwardKL, SampledReverseKL
-from tcod_pl.models.loading import LoraOptions, check_same_vocabulary, load_causal_lm, load_tokenizer
+from tcod_pl.losses import DistillationLoss, ForwardKL, SampledReverseKL, TopKForwardKL
+from tcod_pl.models.loading import LoraOptions
 from tcod_pl.modules.base import CausalLMModule
+from tcod_pl.teachers import HFTeacher, Teacher
 from tcod_pl.turn_stats import OUTPUT_KEY, TokenTurns, TurnKL
 
 TEACHER_PREFIX = "teacher."
@@ -41,9 +43,13 @@ class Scored:
 class DistillationModule(CausalLMModule):
     """Student learns from the teacher's per-token log-probs on the student's own turns.
 
-    The teacher is frozen (eval mode, no grad, not in the optimizer) and is not written into
-    checkpoints: a checkpoint holds the student and the training state; the teacher is reloaded
-    from ``teacher``.
+    ``teacher``: a :class:`~tcod_pl.teachers.Teacher` (YAML ``class_path``: ``HFTeacher``,
+    ``VLLMTeacher``, ``ServedTeacher``), or a model id / path, which is an ``HFTeacher`` with this
+    module's ``dtype`` and ``trust_remote_code``. The module knows the teacher only through that
+    door: it asks for the teacher's log-probs of the supervised tokens. The teacher is frozen and
+    never written into checkpoints: a checkpoint holds the student and the training state.
+    Estimators declare what of the teacher they read (``needs``); one that a teacher cannot feed
+    (a full-vocabulary KL with a served teacher) is one error before anything trains.
 
     ``off_policy_loss``: the estimator on demonstration tokens, which the student did not sample
     (mixed in by ``data.on_policy_fraction`` < 1, GKD's lambda). None: ``loss`` itself when it is a
@@ -54,7 +60,7 @@ class DistillationModule(CausalLMModule):
     def __init__(
         self,
         student: str,
-        teacher: str,
+        teacher: str | Teacher,
         loss: DistillationLoss | None = None,
         off_policy_loss: DistillationLoss | None = None,
         teacher_temperature: float = 1.0,
@@ -82,31 +88,59 @@ class DistillationModule(CausalLMModule):
             role="student",
         )
         self.save_hyperparameters(ignore=["loss", "off_policy_loss", "lora", "optimizer", "lr_scheduler"])
-        check_same_vocabulary(
-            self.tokenizer, load_tokenizer(teacher, "teacher", trust_remote_code), student, teacher
-        )
-        self.teacher = load_causal_lm(teacher, "teacher", dtype, trust_remote_code)
-        self.teacher.eval().requires_grad_(False)
         self.loss_fn = loss if loss is not None else SampledReverseKL()
-        if off_policy_loss is None:
-            off_policy_loss = (
-                ForwardKL(self.loss_fn.aggregation) if self.loss_fn.needs_samples else self.loss_fn
-            )
-        if off_policy_loss.needs_samples:
+        if isinstance(teacher, str):
+            teacher = HFTeacher(teacher, dtype=dtype, trust_remote_code=trust_remote_code)
+        self._check_estimator(teacher, self.loss_fn, "loss")
+        # Padding rows of an embedding (Qwen's are padded to a multiple of 128) are no tokens: both
+        # distributions are over the tokenizer's vocabulary.
+        self.vocab_size = len(self.tokenizer)
+        rows = self.student.get_output_embeddings().weight.shape[0]
+        if rows < self.vocab_size:
             raise ConfigError(
-                f"model.init_args.off_policy_loss {type(off_policy_loss).__name__} needs tokens the "
+                f"student '{student}' has {rows} output rows but its tokenizer has {self.vocab_size} tokens: "
+                "resize its embeddings (model.resize_token_embeddings) to the tokenizer"
+            )
+        teacher.bind(self.tokenizer, student, self.vocab_size, teacher_temperature)
+        self.teacher = teacher
+        self.off_policy_loss_fn = self._off_policy_loss(off_policy_loss)
+        self.teacher_temperature = teacher_temperature
+        self.support_threshold = support_threshold
+        self._teacher_s = 0.0  # teacher seconds of the training step in progress
+        self._batch_start: float | None = None
+        self._train_s = 0.0
+
+    @staticmethod
+    def _check_estimator(teacher: Teacher, loss: DistillationLoss, option: str) -> None:
+        why = teacher.cannot_give(loss.needs, loss.top_k)
+        if why is not None:
+            raise ConfigError(
+                f"model.init_args.{option} {type(loss).__name__} needs {why}. With this teacher use "
+                "tcod_pl.losses.SampledReverseKL (the paper's), or TopKForwardKL with k <= the teacher's "
+                "top_k (model.init_args.teacher.init_args.top_k); the full-vocabulary estimators (ReverseKL, "
+                "ForwardKL, GeneralizedJSD) need an in-process teacher (model.init_args.teacher: <model path>)"
+            )
+
+    def _off_policy_loss(self, chosen: DistillationLoss | None) -> DistillationLoss | None:
+        """The estimator on demonstration tokens; None: this teacher gives none that fits."""
+        if chosen is None:
+            if not self.loss_fn.needs_samples:
+                return self.loss_fn
+            level, top_k = self.teacher.provides()
+            if level == "full":
+                chosen = ForwardKL(self.loss_fn.aggregation)
+            elif top_k:
+                chosen = TopKForwardKL(top_k, self.loss_fn.aggregation)
+            else:
+                return None  # an error if demonstrations ever come (data.on_policy_fraction < 1)
+        if chosen.needs_samples:
+            raise ConfigError(
+                f"model.init_args.off_policy_loss {type(chosen).__name__} needs tokens the "
                 "student sampled; demonstrations need a full-vocabulary divergence (ForwardKL, ReverseKL, "
                 "GeneralizedJSD, TopKForwardKL)"
             )
-        self.off_policy_loss_fn = off_policy_loss
-        self.teacher_temperature = teacher_temperature
-        self.support_threshold = support_threshold
-
-    # The trainer switches every submodule to train mode each epoch; the teacher stays in eval.
-    def train(self, mode: bool = True) -> DistillationModule:
-        super().train(mode)
-        self.teacher.eval()
-        return self
+        self._check_estimator(self.teacher, chosen, "off_policy_loss")
+        return chosen
 
     # ----- checkpoints hold the student only ------------------------------------------------------
     def state_dict(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
@@ -130,11 +164,12 @@ class DistillationModule(CausalLMModule):
     # ----- scoring ----------------------------------------------------------------------------------
     def score(self, batch: dict[str, torch.Tensor]) -> Scored:
         select, targets = self.supervised_positions(batch)
-        student_logits = self.logits_at(self.student, batch, select)
-        with torch.no_grad():
-            teacher_logits = self.logits_at(self.teacher, batch, select) / self.teacher_temperature
-        vocab = min(student_logits.shape[-1], teacher_logits.shape[-1])
-        student_logits, teacher_logits = student_logits[:, :vocab], teacher_logits[:, :vocab]
+        logits = self.logits_at(self.student, batch, select)[:, : self.vocab_size]
+        student_logp = F.log_softmax(logits, -1)  # the only log-softmax of the student's logits
+        start = time.perf_counter()
+        teacher = self.teacher.score(batch, select, targets)
+        if self.training:  # a training step's figure, not the panel's
+            self._teacher_s += time.perf_counter() - start
         where = self.token_turns(batch, select)
         behaviour = batch["behaviour_logprobs"][:, 1:][select]
         _, turn_of_token = where.turn_ids()  # one id per (episode, turn): a "sequence" for aggregation
@@ -142,29 +177,49 @@ class DistillationModule(CausalLMModule):
             on_policy = batch["on_policy"][:, None].expand_as(select)[select]
         else:
             on_policy = torch.ones_like(targets, dtype=torch.bool)
-        args = (student_logits, teacher_logits, targets, turn_of_token, behaviour)
-        loss = self.mixed_loss(args, on_policy)
-        with torch.no_grad():
-            lp_s = F.log_softmax(student_logits, -1).gather(-1, targets[:, None]).squeeze(-1)
-            lp_t = F.log_softmax(teacher_logits, -1).gather(-1, targets[:, None]).squeeze(-1)
-        return Scored(loss, lp_s, lp_t, where, on_policy)
+        loss = self.mixed_loss((student_logp, teacher, targets, turn_of_token, behaviour), on_policy)
+        lp_s = student_logp.detach().gather(-1, targets[:, None]).squeeze(-1)
+        return Scored(loss, lp_s, teacher.logprobs, where, on_policy)
 
-    def mixed_loss(self, args: tuple[torch.Tensor, ...], on_policy: torch.Tensor) -> torch.Tensor:
+    def mixed_loss(self, args: tuple[Any, ...], on_policy: torch.Tensor) -> torch.Tensor:
         """``loss`` on sampled tokens and ``off_policy_loss`` on demonstrations, by token share."""
         if self.off_policy_loss_fn is self.loss_fn or bool(on_policy.all()):
-            return self.loss_fn(*args)  # one call: no copy of the logits
+            return self.loss_fn.from_logprobs(*args)  # one call: no copy of the log-probs
+        off = self.off_policy_loss_fn
+        if off is None:
+            raise ConfigError(
+                f"demonstrations (data.on_policy_fraction < 1) need an estimator on tokens the student did "
+                f"not sample, and {self.teacher.describe()} returns the sampled token's log-prob only: set "
+                "its top_k (model.init_args.teacher.init_args.top_k: 20) or data.on_policy_fraction 1.0"
+            )
         if not bool(on_policy.any()):
-            return self.off_policy_loss_fn(*args)
+            return off.from_logprobs(*args)
         n = on_policy.numel()
         parts = [
-            fn(*(a[mask] for a in args)) * (mask.sum() / n)
-            for fn, mask in ((self.loss_fn, on_policy), (self.off_policy_loss_fn, ~on_policy))
+            fn.from_logprobs(*(a[mask] for a in args)) * (mask.sum() / n)
+            for fn, mask in ((self.loss_fn, on_policy), (off, ~on_policy))
         ]
         return parts[0] + parts[1]
 
     def kl_stats(self, scored: Scored) -> TurnKL:
         """Per-turn KL (sum over a turn's tokens of log pS - log pT), trajectory KL, teacher support."""
         return TurnKL.compute(scored.lp_student, scored.lp_teacher, scored.where, self.support_threshold)
+
+    # ----- where a step's time goes (time/rollout_s and time/weight_sync_s come from the rollouts) ----
+    def on_train_epoch_start(self) -> None:
+        self._teacher_s = self._train_s = 0.0
+
+    def on_train_batch_start(self, batch: Any, batch_idx: int) -> None:
+        self._batch_start = time.perf_counter()
+
+    def on_train_batch_end(self, outputs: Any, batch: Any, batch_idx: int) -> None:
+        if self._batch_start is not None:  # forward, backward and the optimizer step of the batch
+            self._train_s += time.perf_counter() - self._batch_start
+
+    def on_train_epoch_end(self) -> None:
+        teacher_s = self._teacher_s
+        self.log("time/teacher_s", teacher_s, batch_size=1, on_epoch=True)
+        self.log("time/train_s", max(0.0, self._train_s - teacher_s), batch_size=1, on_epoch=True)
 
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> dict[str, Any]:
         everything = self.score(batch)

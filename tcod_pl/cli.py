@@ -1,7 +1,8 @@
 """``tcod-pl``: LightningCLI with TensorBoard, seeded, model/data/callbacks swappable in YAML.
 
 Bad input ends in one line, ``error: ...``, and exit status 2; a diverged run in one line and status 1;
-SIGTERM (preemption) in a checkpoint of the step in progress, one line and status 143.
+SIGTERM (preemption) in a checkpoint of the step in progress, one line and status 143; a served
+teacher that stops answering in a checkpoint, one line and status 3.
 """
 
 from __future__ import annotations
@@ -28,10 +29,10 @@ from lightning.pytorch.utilities.exceptions import SIGTERMException
 from callbacks.curriculum import CurriculumCallback  # the CLI wires the top-level callbacks in
 from tcod_pl.curriculum import Curriculum, Schedule
 from tcod_pl.envs.base import EnvError
-from tcod_pl.errors import ConfigError, TrainingDiverged
+from tcod_pl.errors import ConfigError, TeacherUnavailable, TrainingDiverged
 from tcod_pl.guards import DivergenceGuard, explain
 from tcod_pl.quiet import quiet_known_noise
-from tcod_pl.resume import RNGState, find_last_checkpoint, version_value
+from tcod_pl.resume import RNGState, TeacherFaultCheckpoint, find_last_checkpoint, version_value
 
 TRAINER_DEFAULTS = {
     # Eval metric states created under inference mode by `validate` cannot be updated by the
@@ -44,11 +45,16 @@ TRAINER_DEFAULTS = {
 }
 
 SIGTERM_EXIT = 128 + 15  # what a shell reports for a process ended by SIGTERM
+TEACHER_LOST_EXIT = 3
 PROJECT_DIRS = tuple(str(Path(__file__).resolve().parents[1] / d) + os.sep for d in ("tcod_pl", "callbacks"))
 
 
 class Preempted(Exception):
     """The run stopped on SIGTERM after checkpointing; the CLI exits with status 143."""
+
+
+class TeacherLost(Exception):
+    """A served teacher stopped answering; the CLI exits with status 3 after checkpointing."""
 
 
 # jsonargparse's report of a union type: the lines that say what was tried, not what went wrong.
@@ -112,7 +118,8 @@ class TcodCLI(LightningCLI):
         self._check_one_curriculum(trainer_config, extra)
         if trainer_config.get("enable_checkpointing") is False:  # the user turned checkpoints off
             extra = [c for c in extra if not isinstance(c, ModelCheckpoint)]
-        extra += [RNGState(), DivergenceGuard()]
+        self.teacher_fault = TeacherFaultCheckpoint()
+        extra += [RNGState(), DivergenceGuard(), self.teacher_fault]
         return self._instantiate_trainer(trainer_config, extra)
 
     @staticmethod
@@ -161,6 +168,8 @@ class TcodCLI(LightningCLI):
             super()._run_subcommand(subcommand)
         except SIGTERMException:
             raise Preempted(self._preempted(subcommand)) from None
+        except TeacherUnavailable as err:
+            raise TeacherLost(self._teacher_lost(subcommand, err)) from None
         except RuntimeError as err:
             report = explain(self.trainer, err)
             if report is not None:
@@ -178,6 +187,18 @@ class TcodCLI(LightningCLI):
                 "--ckpt_path last"
             )
         return f"stopped by SIGTERM {where}; no checkpoint was written"
+
+    def _teacher_lost(self, subcommand: str, err: TeacherUnavailable) -> str:
+        saved = self.teacher_fault.saved
+        if saved is None and subcommand == "fit":
+            saved = getattr(self.trainer.checkpoint_callback, "last_model_path", "") or None
+        where = f"in step {self.trainer.current_epoch + 1}" if subcommand == "fit" else "during " + subcommand
+        if saved:
+            return (
+                f"{err} {where}; checkpoint {saved}. Start the teacher again, then resume: the same "
+                "command with --ckpt_path last"
+            )
+        return f"{err} {where}; no checkpoint was written. Start the teacher again and rerun"
 
     @staticmethod
     def subcommands() -> dict[str, set[str]]:
@@ -358,6 +379,9 @@ def one_line_errors() -> Iterator[None]:
     except Preempted as err:
         print(f"error: {err}", file=sys.stderr)
         raise SystemExit(SIGTERM_EXIT) from None
+    except TeacherLost as err:
+        print(f"error: {err}", file=sys.stderr)
+        raise SystemExit(TEACHER_LOST_EXIT) from None
 
 
 def main(args: list[str] | None = None) -> None:

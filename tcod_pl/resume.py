@@ -68,3 +68,29 @@ class RNGState(Callback):
         torch.set_rng_state(state_dict["torch"])
         if state_dict.get("cuda") and torch.cuda.is_available():
             torch.cuda.set_rng_state_all(state_dict["cuda"])
+
+
+class TeacherFaultCheckpoint(Callback):
+    """When a served teacher stops answering mid-step, write ``last.ckpt`` before the run ends.
+
+    The step in progress cannot finish without the teacher; the checkpoint holds the state it
+    began from (its finished updates too, under ``batch_unit: turns``), so ``--ckpt_path last``
+    replays that step from its rollout at the same curriculum depth. With several processes the
+    ranks cannot be gathered for a save once one has failed: the last periodic checkpoint stays
+    the resume point. ``saved`` tells the CLI what was written.
+    """
+
+    def __init__(self) -> None:
+        self.saved: str | None = None
+
+    def on_exception(self, trainer: Any, pl_module: Any, exception: BaseException) -> None:
+        from tcod_pl.errors import TeacherUnavailable
+
+        checkpoint = trainer.checkpoint_callback
+        if not isinstance(exception, TeacherUnavailable) or checkpoint is None or trainer.world_size > 1:
+            return
+        if trainer.state.fn != "fit" or not getattr(checkpoint, "dirpath", None):
+            return
+        path = Path(checkpoint.dirpath) / f"{checkpoint.CHECKPOINT_NAME_LAST}{checkpoint.FILE_EXTENSION}"
+        trainer.save_checkpoint(path)
+        self.saved = str(path)

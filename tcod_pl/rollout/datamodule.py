@@ -274,6 +274,8 @@ class RolloutDataModule(pl.LightningDataModule):
             )
         if stage == "train":
             record = RolloutRecord.of(self.trainer.current_epoch, rule, episodes)
+            # A step replayed after a teacher fault (resumed mid-step) replaces its earlier record.
+            self.depth_history = [r for r in self.depth_history if r.get("epoch") != record.epoch]
             self.depth_history.append(asdict(record))
             curriculum = find_curriculum(self.trainer)
             if curriculum is not None:
@@ -375,7 +377,11 @@ class RolloutDataModule(pl.LightningDataModule):
         LightningModule hook where ``self.log`` is allowed."""
         tokens = sum(len(t.response_ids or []) for e in episodes for t in e.turns if t.supervised)
         metrics = {"rollout/seconds": seconds, "rollout/tokens_per_s": tokens / max(seconds, 1e-9)}
-        metrics.update({f"rollout/{k}": v for k, v in self.policy.stats().items()})
+        policy = self.policy.stats()
+        metrics.update({f"rollout/{k}": v for k, v in policy.items()})
+        # Where a step's time goes, beside the module's time/teacher_s and time/train_s.
+        metrics["time/rollout_s"] = seconds
+        metrics["time/weight_sync_s"] = float(policy.get("weight_sync_s", 0.0))
         for logger in self.trainer.loggers:
             logger.log_metrics(metrics, step=self.trainer.global_step)
 

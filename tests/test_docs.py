@@ -253,7 +253,6 @@ def test_cli_lines_resolve_with_print_config(at_repo):
 def test_print_config_loads_no_model(at_repo, monkeypatch):
     """The own-pair lines name hub models that are not here: --print_config must not load them."""
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    config = print_config(
-        ["fit", "--config", "configs/paper/scienceworld/f2b.yaml", "--model.init_args.student", "no-such/model"]
-    )
+    paper = "configs/paper/scienceworld/f2b.yaml"
+    config = print_config(["fit", "--config", paper, "--model.init_args.student", "no-such/model"])
     assert config["model"]["init_args"]["student"] == "no-such/model"

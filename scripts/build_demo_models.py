@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Build the embedded ScienceWorld teacher and student end to end, offline, on CPU.
 
-    .venv/bin/python scripts/build_demo_models.py            # everything (~see README)
+    .venv/bin/python scripts/build_demo_models.py            # everything (the teacher: ~71 min on 2 cores; docs/results.md)
     .venv/bin/python scripts/build_demo_models.py --stage collect|init|teacher|prune|student|eval
 
 Stages (each reuses what the previous ones left under --work):
@@ -17,7 +17,7 @@ Stages (each reuses what the previous ones left under --work):
    (``--resume`` continues a cut run from its last.ckpt).
 4. prune: the shipped student is the teacher pruned to ``--prune`` (hidden 128, 2 kv heads, 320
    MLP neurons, all 6 layers: 1.19M, 0.24x), ranked by activations on 64 gold training episodes
-   (tcod_pl.models.prune), not trained further: distillation is what restores it (README).
+   (tcod_pl.models.prune), not trained further: distillation is what restores it (docs/results.md).
 5. eval: full episodes on dev variations (temperature 0.4) through ``tcod-pl validate``'s path.
 
 ``--stage student`` (not part of ``all``): the previous student instead, the init stage's random

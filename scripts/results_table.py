@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""The README's results table: teacher, warm-start student, vanilla OPD, TCOD-F2B, TCOD-B2F.
+"""The methods table of docs/results.md: teacher, warm-start student, vanilla OPD, TCOD-F2B, TCOD-B2F.
 
 Each method runs ``make demo``'s settings (``configs/scienceworld.yaml`` + ``configs/demo.yaml``
 + the method's ``configs/curriculum/*.yaml``) for the same number of steps, several seeds, then

@@ -7,7 +7,7 @@ many the environment rejected, the median log-prob of the whole response under t
 under the student that sampled it (the recorded behaviour log-probs), and the same split at the
 verb: the tokens up to and including the action's first word, and everything after. A verb the
 teacher endorses (log-prob near 0) followed by a rest it rejects is what the per-token reverse KL
-rewards and then punishes piece by piece (README, "Why success stops rising").
+rewards and then punishes piece by piece (docs/experiments.md, "Why success stops rising").
 
     .venv/bin/python scripts/teacher_on_actions.py 'runs/eps/train-step002*.jsonl' 'runs/eps/train-step003*.jsonl'
 

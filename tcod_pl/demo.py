@@ -141,6 +141,23 @@ class TokenKLHistory(pl.Callback):
             self.values.append(float(value))
 
 
+class TimeHistory(pl.Callback):
+    """Where each training step's time went (the time/* metrics), summed over the run."""
+
+    KEYS = ("rollout_s", "weight_sync_s", "teacher_s", "train_s")
+
+    def __init__(self) -> None:
+        self.totals = dict.fromkeys(self.KEYS, 0.0)
+        self.steps = 0
+
+    def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        rollout = getattr(trainer.datamodule, "last_rollout_metrics", {})
+        for key in self.KEYS:
+            value = trainer.callback_metrics.get(f"time/{key}", rollout.get(f"time/{key}"))
+            self.totals[key] += float(value) if value is not None else 0.0
+        self.steps += 1
+
+
 class PanelHistory(pl.Callback):
     """Each panel evaluation's metrics and per-turn KL, printed as one line when it ends."""
 
@@ -267,6 +284,13 @@ def _demo(argv: list[str]) -> dict[str, dict[str, float]]:
     teacher = getattr(module.hparams, "teacher", None)
     if teacher is None:
         raise SystemExit("error: the demo distils a teacher: use a DistillationModule config")
+    if not isinstance(teacher, str):  # a Teacher (served, vLLM): its rollouts run from its weights
+        teacher = module.teacher.weights()
+        if teacher is None or not Path(teacher).is_dir():
+            raise SystemExit(
+                f"error: the demo evaluates the teacher as a policy from its weights, and {module.teacher.describe()}"
+                " names no local model folder: serve a local path (vllm serve <folder>) or use an in-process teacher"
+            )
     split = datamodule.splits["val"]
     print(f"[1/4] teacher on {split} ({teacher}) ...", flush=True)
     teacher_metrics, teacher_by_task = evaluate_teacher(teacher, datamodule, Path("artifacts") / "demo")
@@ -276,8 +300,8 @@ def _demo(argv: list[str]) -> dict[str, dict[str, float]]:
     seed = cli.config.get("seed_everything")
     if seed is not None and seed is not False:
         pl.seed_everything(int(seed), verbose=False)
-    panel, kl = PanelHistory(split), TokenKLHistory()
-    trainer.callbacks.extend([panel, kl])
+    panel, kl, clock = PanelHistory(split), TokenKLHistory(), TimeHistory()
+    trainer.callbacks.extend([panel, kl, clock])
     print("[2/4] student before distillation ...", flush=True)
     trainer.validate(module, datamodule=datamodule, verbose=False)
     before = panel.records[-1]
@@ -310,6 +334,7 @@ def _demo(argv: list[str]) -> dict[str, dict[str, float]]:
         "token_kl": kl.values,
         "log_dir": log_dir,
         "minutes": (time.time() - start) / 60,
+        "time_s": {**clock.totals, "steps": clock.steps},
     }
     Path(log_dir).mkdir(parents=True, exist_ok=True)
     (Path(log_dir) / "summary.json").write_text(json.dumps(_finite(summary), indent=2))
@@ -341,6 +366,11 @@ def _demo(argv: list[str]) -> dict[str, dict[str, float]]:
             f"\nper-token KL(student || teacher) on training rollouts: step 1 {kl.values[0]:.3f}"
             f" -> step {len(kl.values)} {kl.values[-1]:.3f}"
         )
+    if clock.steps:
+        spent = ", ".join(
+            f"{key.removesuffix('_s').replace('_', ' ')} {v:.0f} s" for key, v in clock.totals.items()
+        )
+        print(f"\ntraining steps' time ({clock.steps} steps, panels excluded): {spent}")
     print(
         f"\nfinished in {summary['minutes']:.1f} min; inspect the run with:\n  tensorboard --logdir {log_dir}"
     )

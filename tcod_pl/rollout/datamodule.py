@@ -155,6 +155,7 @@ class RolloutDataModule(pl.LightningDataModule):
         self.seed = seed
         self.progress = progress
         self.episodes_dir = episodes_dir
+        self.last_rollout_metrics: dict[str, float] = {}  # the latest training rollouts' figures
         self.depth_history: list[dict] = []  # what each training step's rollouts were (RolloutRecord)
         self.last_episodes: dict[str, list[Episode]] = {}
         self._tasks: dict[str, list[TaskSpec]] = {}
@@ -382,6 +383,7 @@ class RolloutDataModule(pl.LightningDataModule):
         # Where a step's time goes, beside the module's time/teacher_s and time/train_s.
         metrics["time/rollout_s"] = seconds
         metrics["time/weight_sync_s"] = float(policy.get("weight_sync_s", 0.0))
+        self.last_rollout_metrics = metrics  # for callbacks: these bypass callback_metrics
         for logger in self.trainer.loggers:
             logger.log_metrics(metrics, step=self.trainer.global_step)
 

@@ -44,6 +44,10 @@ class Teacher:
     def describe(self) -> str:
         return self.kind
 
+    def weights(self) -> str | None:
+        """The teacher's model path or hub name, where one is known (the demo evaluates it as a policy)."""
+        return getattr(self, "path", None)
+
     def cannot_give(self, needs: str, top_k: int = 0) -> str | None:
         """Why this teacher cannot feed an estimator that ``needs`` this (None: it can)."""
         level, have_k = self.provides()

@@ -89,6 +89,9 @@ class ServedTeacher(Teacher):
     def provides(self) -> tuple[str, int]:
         return ("topk", self.top_k) if self.top_k else ("sampled", 0)
 
+    def weights(self) -> str | None:
+        return self.model  # what the server serves (its --model, or --served-model-name), once bound
+
     # ----- checks before the first step ------------------------------------------------------------
     def bind(
         self, tokenizer: PreTrainedTokenizerBase, student: str, vocab_size: int, temperature: float

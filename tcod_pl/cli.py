@@ -29,7 +29,7 @@ from callbacks.curriculum import CurriculumCallback  # the CLI wires the top-lev
 from tcod_pl.curriculum import Curriculum, Schedule
 from tcod_pl.envs.base import EnvError
 from tcod_pl.errors import ConfigError, TrainingDiverged
-from tcod_pl.guards import DivergenceGuard, explain
+from tcod_pl.guards import DivergenceGuard, LostUpdateGuard, explain
 from tcod_pl.quiet import quiet_known_noise
 from tcod_pl.resume import RNGState, find_last_checkpoint, version_value
 
@@ -112,7 +112,7 @@ class TcodCLI(LightningCLI):
         self._check_one_curriculum(trainer_config, extra)
         if trainer_config.get("enable_checkpointing") is False:  # the user turned checkpoints off
             extra = [c for c in extra if not isinstance(c, ModelCheckpoint)]
-        extra += [RNGState(), DivergenceGuard()]
+        extra += [RNGState(), DivergenceGuard(), LostUpdateGuard()]
         return self._instantiate_trainer(trainer_config, extra)
 
     @staticmethod

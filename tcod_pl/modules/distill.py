@@ -167,6 +167,8 @@ class DistillationModule(CausalLMModule):
         return TurnKL.compute(scored.lp_student, scored.lp_teacher, scored.where, self.support_threshold)
 
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> dict[str, Any]:
+        if "filler" in batch:  # a zero-weight batch that keeps the ranks' updates in step (data.fillers)
+            return {"loss": self.score(batch).loss * 0.0}
         everything = self.score(batch)
         scored = everything.sampled()  # demonstrations train; the KL figures describe the student's own
         stats = self.kl_stats(scored)

@@ -27,10 +27,11 @@ from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
 from lightning.pytorch.utilities.exceptions import SIGTERMException
 
 from callbacks.curriculum import CurriculumCallback  # the CLI wires the top-level callbacks in
+from tcod_pl.checkpointing import CadenceCheckpoint
 from tcod_pl.curriculum import Curriculum, Schedule
 from tcod_pl.envs.base import EnvError
 from tcod_pl.errors import ConfigError, TeacherUnavailable, TrainingDiverged
-from tcod_pl.guards import DivergenceGuard, explain
+from tcod_pl.guards import DivergenceGuard, LostUpdateGuard, explain
 from tcod_pl.quiet import quiet_known_noise
 from tcod_pl.resume import RNGState, TeacherFaultCheckpoint, find_last_checkpoint, version_value
 
@@ -105,7 +106,7 @@ class TcodCLI(LightningCLI):
         # Always present, whatever `trainer.callbacks` a composed config sets: `last.ckpt` is
         # what `--ckpt_path last` resumes from. One training step (a batch of rollouts) is
         # expensive: checkpoint at the end of every step, not only when validation ends.
-        parser.add_lightning_class_args(ModelCheckpoint, "checkpoint")
+        parser.add_lightning_class_args(CadenceCheckpoint, "checkpoint")  # last.ckpt on its own cadence
         parser.set_defaults({"checkpoint.save_last": True, "checkpoint.save_on_train_epoch_end": True})
         # The curriculum has its own key, so a curriculum file swaps the method (schedule + mode) and
         # leaves trainer.callbacks alone. Without a schedule there is none: full-depth training episodes.
@@ -119,7 +120,7 @@ class TcodCLI(LightningCLI):
         if trainer_config.get("enable_checkpointing") is False:  # the user turned checkpoints off
             extra = [c for c in extra if not isinstance(c, ModelCheckpoint)]
         self.teacher_fault = TeacherFaultCheckpoint()
-        extra += [RNGState(), DivergenceGuard(), self.teacher_fault]
+        extra += [RNGState(), DivergenceGuard(), LostUpdateGuard(), self.teacher_fault]
         return self._instantiate_trainer(trainer_config, extra)
 
     @staticmethod

@@ -1,7 +1,9 @@
-"""Stop a diverging run at the first non-finite number, before anything of that update is saved."""
+"""Guards of a training run: stop at the first non-finite number, before anything of that update is
+saved; warn when the first update is lost to the weights' precision."""
 
 from __future__ import annotations
 
+import logging
 import math
 from typing import Any
 
@@ -10,6 +12,8 @@ import torch
 from lightning.pytorch.callbacks import Callback
 
 from tcod_pl.errors import TrainingDiverged
+
+log = logging.getLogger(__name__)
 
 # What torch.multinomial says when the student's next-token distribution is not finite.
 SAMPLING_MESSAGES = ("probability tensor contains either `inf`, `nan` or element < 0",)
@@ -87,3 +91,61 @@ def _all_finite(tensors: list[torch.Tensor]) -> bool:
     norms = torch._foreach_norm(tensors)
     total = torch.stack([n.float() for n in norms]).sum()
     return math.isfinite(float(total))
+
+
+class LostUpdateGuard(Callback):
+    """Warn once when the first optimizer update leaves most weights unchanged: lost to rounding.
+
+    An AdamW update moves every weight that has a gradient by about ``lr`` (its first step is
+    ``lr * sign(grad)``); a bf16 weight of magnitude 0.02 moves in steps of ~1e-4, so at lr 1e-6
+    (the paper's) a ``bf16-true`` run rounds nearly every update away and trains nothing. The guard
+    samples up to ``per_tensor`` elements of each trainable tensor before the first update and
+    compares them after it; if fewer than ``min_share`` of the sampled elements with a non-zero
+    gradient changed, it logs one warning line naming the precision, the weights' dtype and the lr.
+    """
+
+    def __init__(self, min_share: float = 0.5, per_tensor: int = 1024):
+        self.min_share, self.per_tensor = min_share, per_tensor
+        self._before: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]] | None = None
+        self.share: float | None = None  # measured share (None until the first update)
+
+    def on_before_optimizer_step(
+        self, trainer: pl.Trainer, pl_module: pl.LightningModule, optimizer: torch.optim.Optimizer
+    ) -> None:
+        if self.share is not None or self._before is not None or trainer.global_step > 0:
+            return
+        self._before = []
+        for p in pl_module.parameters():
+            if not p.requires_grad or p.grad is None or p.numel() == 0:
+                continue
+            flat = p.detach().reshape(-1)
+            idx = torch.linspace(0, flat.numel() - 1, min(flat.numel(), self.per_tensor)).long()
+            idx = idx[p.grad.detach().reshape(-1)[idx] != 0]  # an element without gradient may stay
+            self._before.append((p, idx, flat[idx].clone()))
+
+    def on_train_batch_end(
+        self, trainer: pl.Trainer, pl_module: pl.LightningModule, outputs: Any, batch: Any, batch_idx: int
+    ) -> None:
+        if self._before is None or trainer.global_step < 1:
+            return
+        before, self._before = self._before, None
+        changed = total = 0
+        for p, idx, values in before:
+            now = p.detach().reshape(-1)[idx]
+            changed += int((now != values).sum())
+            total += idx.numel()
+        if total == 0:
+            return
+        self.share = changed / total
+        if self.share < self.min_share:
+            dtype = next((p.dtype for p, _, _ in before), None)
+            log.warning(
+                "precision: the first optimizer update changed %.1f%% of the sampled trainable weights that "
+                "had a gradient (expected ~100%%): updates are lost to rounding (trainer.precision %s, "
+                "weights %s, lr %s); use trainer.precision bf16-mixed with model dtype float32 "
+                "(fp32 master weights) or a larger learning rate",
+                100 * self.share,
+                trainer.precision,
+                str(dtype).removeprefix("torch."),
+                f"{_lr(trainer):g}" if _lr(trainer) is not None else "n/a",
+            )

@@ -222,6 +222,8 @@ class DistillationModule(CausalLMModule):
         self.log("time/train_s", max(0.0, self._train_s - teacher_s), batch_size=1, on_epoch=True)
 
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> dict[str, Any]:
+        if "filler" in batch:  # a zero-weight batch that keeps the ranks' updates in step (data.fillers)
+            return {"loss": self.score(batch).loss * 0.0}
         everything = self.score(batch)
         scored = everything.sampled()  # demonstrations train; the KL figures describe the student's own
         stats = self.kl_stats(scored)

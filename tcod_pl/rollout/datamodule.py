@@ -59,7 +59,9 @@ class RolloutDataModule(pl.LightningDataModule):
     ``batch_unit: turns``: ``batch_size`` supervised turns, the reference's update unit
     (``train_batch_size: 64`` turn rows). A step's rollouts then give several batches, hence several
     optimizer updates, and an episode whose turns straddle two batches appears in both with only
-    its own turns of each batch supervised; the last batch of a step may hold fewer turns.
+    its own turns of each batch supervised; the last batch of a step may hold fewer turns. On N
+    ranks each rank's rollouts give their own batch count: ranks agree on the largest, and a rank
+    with fewer adds zero-weight filler batches (:meth:`fillers`), so all take the same updates.
     Evaluation batches never split an episode.
     ``b2f_context``: what the student sees of a B2F replay, ``"summary"`` (the reference's: a fresh
     chat that opens with a summary of the last two replayed steps) or ``"history"`` (the replay as
@@ -178,12 +180,6 @@ class RolloutDataModule(pl.LightningDataModule):
 
     # ----- Lightning hooks -------------------------------------------------------------------------------
     def setup(self, stage: str) -> None:
-        distributed = self.trainer is not None and self.trainer.world_size > 1
-        if stage == "fit" and self.batch_unit == "turns" and distributed:
-            raise ConfigError(
-                "data.batch_unit 'turns' gives each rank its own number of updates per step, which "
-                "distributed training cannot synchronise; use one device or data.batch_unit 'episodes'."
-            )
         for split in self.splits.values():
             if split not in self._tasks:
                 self._tasks[split] = self.env.tasks(split)
@@ -226,10 +222,32 @@ class RolloutDataModule(pl.LightningDataModule):
             s.outcome.update(stats[s.episode])
         if self.batch_unit == "turns":
             pad = self.packer.tokenizer.pad_token_id
-            for chunk in turn_batches(samples, self.batch_size, split=stage == "train"):
-                yield collate(chunk, pad)
+            batches = [
+                collate(c, pad) for c in turn_batches(samples, self.batch_size, split=stage == "train")
+            ]
+            if stage == "train":
+                batches += self.fillers(batches)
+            yield from batches
         else:
             yield from self._batches(samples, len(episodes))
+
+    def fillers(self, batches: list[dict[str, torch.Tensor]]) -> list[dict[str, torch.Tensor]]:
+        """Zero-weight batches that bring this rank to the largest batch count of all ranks.
+
+        Under ``batch_unit: turns`` each rank's rollouts give their own number of batches; ranks
+        that took different numbers of optimizer steps would deadlock in DDP's gradient all-reduce
+        (and disagree on the weights). A filler is a copy of one of this rank's batches marked
+        ``filler``: the module scores it (so every parameter joins the collective calls) and
+        multiplies its loss by 0, so it adds nothing to the update and nothing to the metrics.
+        """
+        if self.trainer is None or self.trainer.world_size <= 1 or not batches:
+            return []
+        strategy = self.trainer.strategy
+        count = torch.tensor(len(batches), device=strategy.root_device)
+        most = int(strategy.reduce(count, reduce_op="max"))
+        template = {**batches[-1], "filler": torch.ones(1, dtype=torch.bool)}
+        template["episode_first"] = torch.zeros_like(template["episode_first"])
+        return [template] * (most - len(batches))
 
     def rollout(self, stage: str) -> list[Episode]:
         """Play this stage's episodes with the current student (then a training step's

@@ -153,6 +153,73 @@ def test_weight_sync_after_a_large_step_tracks_the_updated_student(engine, stude
     ]
 
 
+def test_a_checkpoint_loaded_into_the_bound_student_is_pushed(engine, student, prompts):
+    """Resume / ``trainer.test(ckpt_path=...)`` load into the same model object, at any step."""
+    model, tok = student
+    before = [g.token_ids for g in engine.generate(prompts[:4], temperature=0.0)]
+    reference = {k: v.clone() for k, v in model.state_dict().items()}
+    loaded = copy.deepcopy(model)
+    with torch.no_grad():
+        for p in loaded.parameters():
+            p.add_(torch.randn_like(p) * 0.05)
+    try:
+        engine.bind(model, tok, version=engine.version)  # same step: only the tensors can tell
+        assert engine.sync() is False and engine.last_sync_bytes == 0
+        model.load_state_dict(loaded.state_dict())  # what Lightning's checkpoint load does
+        assert engine.sync() is True
+        full = sum(t.numel() * t.element_size() for _, t in merged_weights(model))
+        assert engine.last_sync_bytes == full  # every layer was written
+        after = engine.generate(prompts[:4], temperature=0.0)
+        for prompt, gen in zip(prompts, after):
+            assert (
+                torch.tensor(gen.logprobs) - teacher_forced(model, prompt, gen.token_ids)
+            ).abs().max() < LOGPROB_TOL
+        # a write that bypasses autograd's version counters is caught by the trainer's step count
+        with torch.no_grad():
+            for name, p in model.named_parameters():
+                p.data.copy_(reference[name])
+        assert engine.sync() is False  # invisible without a new version ...
+        engine.bind(model, tok, version=(engine.version or 0) + 1)  # ... and pushed with one
+        assert engine.last_sync_bytes == full
+        assert [g.token_ids for g in engine.generate(prompts[:4], temperature=0.0)] == before
+    finally:
+        model.load_state_dict(reference)
+        engine.sync(force=True)
+
+
+def test_lora_step_pushes_only_the_adapted_layers_merged(engine, student, prompts):
+    from tcod_pl.models.loading import LoraOptions, apply_lora
+
+    model, tok = student
+    lora = apply_lora(copy.deepcopy(model), LoraOptions(r=4, alpha=8))
+    try:
+        engine.bind(lora, tok, version=0)
+        full = engine.last_sync_bytes
+        assert full == sum(t.numel() * t.element_size() for _, t in merged_weights(lora))
+        trainable = [p for p in lora.parameters() if p.requires_grad]
+        optimizer = torch.optim.AdamW(trainable, lr=5e-2)
+        ids = torch.tensor([prompts[0]])
+        lora.train()
+        lora(input_ids=ids, labels=ids).loss.backward()
+        optimizer.step()
+        lora.eval()
+        engine.bind(lora, tok, version=1)
+        adapted = {n.rsplit(".lora_", 1)[0] for n, _ in lora.named_parameters() if ".lora_" in n}
+        # the whole fused layer of each adapted module (q/v adapted: q, k, v and their biases)
+        assert 0 < engine.last_sync_bytes < full / 2, (engine.last_sync_bytes, full, sorted(adapted)[:4])
+        merged = copy.deepcopy(lora).merge_and_unload().eval()
+        gens = engine.generate(prompts[:4], temperature=0.0)
+        for prompt, gen in zip(prompts, gens):
+            assert (
+                torch.tensor(gen.logprobs) - teacher_forced(merged, prompt, gen.token_ids)
+            ).abs().max() < LOGPROB_TOL
+            assert (
+                torch.tensor(gen.logprobs) - teacher_forced(model, prompt, gen.token_ids)
+            ).abs().max() > 1e-3
+    finally:
+        engine.bind(model, tok)
+
+
 def hf_greedy(model, tok, prompts):
     hf = HFPolicy(max_new_tokens=24)
     hf.bind(model, tok)

@@ -1,17 +1,23 @@
 """Episodes -> token sequences through the tokenizer's chat template.
 
-An episode whose chat template is prefix-stable becomes ONE sequence (each turn's prompt is a
-prefix of the next one), scored by one forward pass; otherwise each turn becomes its own sample
-carrying its full prompt (the reference implementation's layout). The policy asks the same
-object for its generation prompts, so the tokens it was conditioned on are exactly the tokens
-that are later scored.
+By default (``"tokens"``, token-level accumulation as verl's agent loop does) an episode is ONE
+sequence: the chat template renders the opening (system + first user message) once and then only
+each new user message, appended to the exact ids generated so far; every turn's prompt is a prefix
+of the sequence by construction, so the episode is scored by one forward pass and built with O(T)
+template renders, whatever the template does to earlier turns (Qwen3's templates strip earlier
+``<think>`` blocks: here the policy and the scorer both see the reasoning it wrote). ``"packed"``
+re-renders the whole chat each turn and packs only a prefix-stable template; ``"per_turn"`` gives
+each turn its own sample carrying its full rendered prompt (the reference implementation's layout).
+The policy asks the same object for its generation prompts, so the tokens it was conditioned on are
+exactly the tokens that are later scored.
 """
 
 from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 import torch
@@ -37,39 +43,58 @@ class PackedSample:
         return len(self.input_ids)
 
 
+# Stand-ins for content when rendering one message's markup (no tokenizer sees them).
+_USER = "\u27e6tcod-pl:user\u27e7"
+_ASSISTANT = "\u27e6tcod-pl:assistant\u27e7"
+MODES = ("auto", "tokens", "packed", "per_turn")
+
+
 class ChatPacker:
     """Turns episodes into token samples and builds the policy's prompts.
 
-    ``mode``: ``"auto"`` packs when the template is prefix-stable (checked on a probe chat and on
-    every episode) and falls back to one sample per turn otherwise; ``"packed"`` / ``"per_turn"``
-    force a layout (``"packed"`` raises if the template is not prefix-stable).
+    ``mode``: ``"tokens"`` accumulates token ids (one sample per episode, O(T) renders; see the
+    module docstring); ``"packed"`` re-renders the chat each turn and packs it when the template is
+    prefix-stable (checked on a probe chat and on every episode), one sample per turn otherwise;
+    ``"per_turn"`` always gives one sample per turn with the template's full prompt. ``"auto"``
+    is ``"tokens"`` when the template renders a user message after an assistant one as plain
+    markup around it (Qwen/ChatML templates do), else ``"packed"``.
     """
 
     def __init__(self, tokenizer: PreTrainedTokenizerBase, max_length: int | None = None, mode: str = "auto"):
-        if mode not in ("auto", "packed", "per_turn"):
-            raise ValueError(f"packing mode must be 'auto', 'packed' or 'per_turn', got {mode!r}")
+        if mode not in MODES:
+            raise ValueError(f"packing mode must be one of {MODES}, got {mode!r}")
         if tokenizer.chat_template is None:
             raise ValueError(
                 "The tokenizer has no chat template; set one (tokenizer.chat_template) to pack episodes."
             )
         self.tokenizer = tokenizer
         self.max_length = max_length
-        self.mode = mode
         self.end_of_turn = self._find_end_of_turn()
         self.end_of_turn_id = (
             tokenizer.convert_tokens_to_ids(self.end_of_turn) if self.end_of_turn is not None else None
         )
         self._warned: set[str] = set()
+        self._renders: OrderedDict[tuple, list[int]] = OrderedDict()  # message -> its ids (LRU)
         self.template_stable = self._probe_stability()
+        self.tokens_ok = self._probe_tokens()
+        if mode == "tokens" and not self.tokens_ok:
+            raise ValueError(
+                "packing mode 'tokens' needs a chat template that renders each user message as markup "
+                "around it after an assistant turn; use mode 'packed' or 'per_turn'."
+            )
         if mode == "packed" and not self.template_stable:
             raise ValueError("packing mode 'packed' needs a prefix-stable chat template; use mode 'auto'.")
-        if not self.template_stable and mode == "auto":
-            self._warn_once("probe", "chat template is not prefix-stable: packing one sample per turn")
+        if mode == "auto":
+            mode = "tokens" if self.tokens_ok else "packed"
+            if mode == "packed" and not self.template_stable:
+                self._warn_once("probe", "chat template is not prefix-stable: packing one sample per turn")
+        self.mode = mode
 
     # ----- public -----------------------------------------------------------------------------
     @property
     def packs(self) -> bool:
-        return self.mode == "packed" or (self.mode == "auto" and self.template_stable)
+        """Episodes become one sample each (under ``"packed"``: where the template allows)."""
+        return self.mode == "tokens" or (self.mode == "packed" and self.template_stable)
 
     def response_ids(self, turn: Turn) -> list[int]:
         if turn.response_ids is not None:
@@ -80,6 +105,8 @@ class ChatPacker:
     def prompt_ids(self, episode: Episode, observation: str) -> list[int]:
         """The ids a policy conditions on to answer ``observation`` after ``episode.turns``."""
         pending = replace(episode, turns=[*episode.turns, Turn(observation, "")])
+        if self.mode == "tokens":
+            return self._build_tokens(pending, stop_before_last_response=True)[0]
         if self.packs:
             built = self._build_packed(pending, stop_before_last_response=True)
             if built is not None:
@@ -104,6 +131,10 @@ class ChatPacker:
             # (all unsupervised) so that the episode still counts in outcomes and every batch of
             # the step exists on every rank, as with the "history" context.
             episode = replace(episode, chat_start=0)
+        if self.mode == "tokens":
+            ids, mask, turn, lp = self._build_tokens(episode)
+            sample = PackedSample(ids, mask, turn, lp, index, True, outcome, not episode.demonstration)
+            return [self._truncate(sample)]
         if self.packs:
             built = self._build_packed(episode)
             if built is not None:
@@ -154,6 +185,98 @@ class ChatPacker:
             rendered_upto = prompt_text + self._strip_eot(turn.response)
             last_resp_ended_with_eot = bool(resp) and resp[-1] == self.end_of_turn_id
         return ids, mask, turn_of, lps
+
+    def _build_tokens(
+        self, episode: Episode, stop_before_last_response: bool = False
+    ) -> tuple[list[int], list[bool], list[int], list[float]]:
+        """Token-level accumulation: opening render, then per turn its response ids and the next
+        user message's markup; each message is rendered once (cached), never the whole chat."""
+        ids: list[int] = []
+        mask: list[bool] = []
+        turn_of: list[int] = []
+        lps: list[float] = []
+        after_eot = False
+        turns = episode.chat_turns
+        for t, turn in enumerate(turns):
+            if t == 0:
+                delta_ids = self._cached(("open", episode.system, turn.observation), self._opening_text)
+            else:
+                delta_ids = self._cached(("user", turn.observation, after_eot), self._user_text)
+            ids += delta_ids
+            mask += [False] * len(delta_ids)
+            turn_of += [-1] * len(delta_ids)
+            lps += [math.nan] * len(delta_ids)
+            if stop_before_last_response and t == len(turns) - 1:
+                break
+            resp = self.response_ids(turn)
+            ids += resp
+            mask += [turn.supervised] * len(resp)
+            turn_of += [episode.chat_start + t] * len(resp)
+            lps += self._behaviour(turn, len(resp))
+            after_eot = bool(resp) and resp[-1] == self.end_of_turn_id
+        return ids, mask, turn_of, lps
+
+    def _cached(self, key: tuple, render: Callable[..., str]) -> list[int]:
+        """Encoded render of one message (episodes of a batch share their system and hint texts)."""
+        if key in self._renders:
+            self._renders.move_to_end(key)
+            return self._renders[key]
+        ids = self._encode(render(*key[1:]))
+        self._renders[key] = ids
+        if len(self._renders) > 4096:
+            self._renders.popitem(last=False)
+        return ids
+
+    def _opening_text(self, system: str | None, observation: str) -> str:
+        msgs = [{"role": "system", "content": system}] if system else []
+        msgs.append({"role": "user", "content": observation})
+        return self.tokenizer.apply_chat_template(msgs, tokenize=False, add_generation_prompt=True)
+
+    def _user_text(self, observation: str, after_eot: bool) -> str:
+        """What the template puts after an assistant's content up to the next generation prompt:
+        the assistant's end of turn (dropped when the response generated it), the user message
+        and the generation prompt."""
+        msgs = [
+            {"role": "user", "content": _USER},
+            {"role": "assistant", "content": _ASSISTANT},
+            {"role": "user", "content": observation},
+        ]
+        text = self.tokenizer.apply_chat_template(msgs, tokenize=False, add_generation_prompt=True)
+        delta = text[text.rindex(_ASSISTANT) + len(_ASSISTANT) :]
+        if after_eot and self.end_of_turn and delta.startswith(self.end_of_turn):
+            delta = delta[len(self.end_of_turn) :]
+        return delta
+
+    def _probe_tokens(self) -> bool:
+        """Token-level prompts equal the template's own renders on a chat without reasoning (the
+        only thing a reasoning template drops), for generated and text-only responses."""
+        try:
+            eot = [self.end_of_turn_id] if self.end_of_turn_id is not None else []
+            if not eot or self._user_text("x", True) == self._user_text("x", False):
+                return False
+            probe = Episode(
+                task={},
+                system="You are an agent.",
+                turns=[
+                    Turn("You are in a room.", "<action>look around</action>"),
+                    Turn("You see a key.", "<action>take key</action>", supervised=False),
+                    Turn("You took the key.", "<action>open door</action>"),
+                ],
+            )
+            probe.turns[0].response_ids = self._encode(probe.turns[0].response) + eot
+            saved, self._renders = self._renders, OrderedDict()
+            try:
+                for t in range(1, len(probe.turns) + 1):
+                    pending = replace(probe, turns=probe.turns[:t])
+                    if self._build_tokens(pending, stop_before_last_response=True)[0] != self._render_ids(
+                        probe, t
+                    ):
+                        return False
+            finally:
+                self._renders = saved
+            return True
+        except Exception:  # a template that cannot render these chats: the other layouts decide
+            return False
 
     def _build_per_turn(self, episode: Episode, index: int, outcome: dict[str, float]) -> list[PackedSample]:
         samples = []

@@ -256,7 +256,7 @@ class RolloutDataModule(pl.LightningDataModule):
         step, rank = self.trainer.current_epoch, self.trainer.global_rank
         # Binding is where an engine-backed policy syncs the student's weights: every rollout
         # (train, validation, test, the first of a resumed run) sees the current student.
-        self.policy.bind(module.student, module.tokenizer)
+        self.policy.bind(module.student, module.tokenizer, version=self.trainer.global_step)
         self.policy.reseed(derive_seed(self.seed, stage, step, rank))
         demo_tasks: list[TaskSpec] = []
         if stage == "train":

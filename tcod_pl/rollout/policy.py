@@ -32,8 +32,11 @@ def derive_seed(*parts: object) -> int:
 class Policy(abc.ABC):
     """Generates one response per prompt (token ids) in a batch (HFPolicy; VLLMPolicy in vllm_policy.py)."""
 
-    def bind(self, model: nn.Module, tokenizer: PreTrainedTokenizerBase) -> None:  # noqa: B027
-        """Called before each rollout with the current student."""
+    def bind(  # noqa: B027
+        self, model: nn.Module, tokenizer: PreTrainedTokenizerBase, version: int | None = None
+    ) -> None:
+        """Called before each rollout with the current student; ``version`` is the trainer's
+        optimizer-step count (an engine-backed policy re-syncs when it changes)."""
 
     def reseed(self, seed: int) -> None:  # noqa: B027
         """Base seed for the next rollout's sampling (the datamodule derives it from seed, step, rank)."""
@@ -77,7 +80,7 @@ class HFPolicy(Policy):
         self.model: nn.Module | None = None
         self.tokenizer: PreTrainedTokenizerBase | None = None
 
-    def bind(self, model: nn.Module, tokenizer: PreTrainedTokenizerBase) -> None:
+    def bind(self, model: nn.Module, tokenizer: PreTrainedTokenizerBase, version: int | None = None) -> None:
         self.model, self.tokenizer = model, tokenizer
 
     def generate(

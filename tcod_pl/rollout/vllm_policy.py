@@ -37,19 +37,28 @@ INSTALL_HINT = (
 )
 
 
-def merged_weights(model: nn.Module) -> Iterator[tuple[str, torch.Tensor]]:
+def merged_weights(
+    model: nn.Module, layers: set[str] | None = None, packed: dict[str, list[str]] | None = None
+) -> Iterator[tuple[str, torch.Tensor]]:
     """The student's weights under Hugging Face checkpoint names, LoRA adapters merged.
 
     For a ``peft`` model each adapted base weight is yielded as ``W + delta`` (computed here,
     the trainable model is left untouched); adapter tensors themselves are not yielded.
+    ``layers``: only the weights loaded into these engine layers (see ``_engine_layer``; fused
+    modules by ``packed``), e.g. the LoRA-adapted ones after a step; None = all.
     """
+    packed = DEFAULT_PACKED_MODULES if packed is None else packed
+
+    def wanted(name: str) -> bool:
+        return layers is None or _engine_layer(name, packed) in layers
+
     base = model.get_base_model() if hasattr(model, "get_base_model") else model
     deltas: dict[str, torch.Tensor] = {}
     if base is not model:
         from peft.tuners.lora import LoraLayer
 
         for name, module in base.named_modules():
-            if isinstance(module, LoraLayer) and not module.merged:
+            if isinstance(module, LoraLayer) and not module.merged and wanted(f"{name}.weight"):
                 delta = None
                 for adapter in module.active_adapters:
                     if adapter in module.lora_A:
@@ -58,21 +67,43 @@ def merged_weights(model: nn.Module) -> Iterator[tuple[str, torch.Tensor]]:
                 if delta is not None:
                     deltas[f"{name}.base_layer.weight"] = delta
     for name, tensor in base.state_dict().items():
-        if "lora_" in name:
+        if "lora_" in name or not wanted(name.replace(".base_layer.", ".")):
             continue
         if name in deltas:
             tensor = tensor + deltas[name].to(tensor.dtype)
         yield name.replace(".base_layer.", "."), tensor.detach()
 
 
-def _reload(worker: Any, weights: list[tuple[str, torch.Tensor]]) -> None:
+def _reload(worker: Any, weights: list[tuple[str, torch.Tensor]], partial: bool = False) -> None:
     """Runs inside the engine's worker: vLLM's in-place reload (re-runs each layer's weight
     processing, e.g. the CPU GEMM packing, so no layer keeps a copy of the old weights).
 
     Checked with tied input/output embeddings (the embedded models): after a large optimizer
     step the engine's log-probs match the updated student to 1e-6 (tests/test_vllm_policy.py).
+    ``partial``: ``weights`` covers some layers only; vLLM keeps the others as they are and warns
+    about each, which is the intent here, so those warnings are dropped.
     """
-    worker.model_runner.reload_weights(weights_iterator=iter(weights))
+    logger = logging.getLogger("vllm.model_executor.model_loader.reload.layerwise")
+    quiet = _UnloadedLayerNoise()
+    if partial:
+        logger.addFilter(quiet)
+    try:
+        worker.model_runner.reload_weights(weights_iterator=iter(weights))
+    finally:
+        logger.removeFilter(quiet)
+
+
+def _packed_modules(worker: Any) -> dict[str, list[str]]:
+    """Runs inside the engine's worker: which checkpoint modules the model fuses into one layer."""
+    mapping = getattr(worker.model_runner.get_model(), "packed_modules_mapping", None) or {}
+    return {k: list(v) for k, v in mapping.items()}
+
+
+class _UnloadedLayerNoise(logging.Filter):
+    """Drops vLLM's 'failed to load weights' for the layers a partial push leaves as they are."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.msg != "%s: Failed to load weights"
 
 
 class _RotaryReloadNoise(logging.Filter):
@@ -171,12 +202,52 @@ def _architecture(model: nn.Module) -> dict[str, Any]:
     return {k: getattr(config, k, None) for k in (*keys, "num_key_value_heads", "intermediate_size")}
 
 
-def _fingerprint(model: nn.Module) -> tuple:
-    """Changes whenever a parameter is replaced or written in place (optimizer step, load)."""
-    params = list(model.parameters())
-    with torch.no_grad():
-        checksum = float(sum(p.detach().double().sum() for p in params)) if params else 0.0
-    return id(model), checksum, tuple((p.data_ptr(), p._version) for p in params)
+# vLLM fuses these checkpoint modules into one layer; its in-place reload processes a layer once
+# every tensor of it has arrived, so a partial push must carry whole fused layers (a layer given
+# only q_proj would be rebuilt with garbage k/v shards). Qwen2/Qwen3/Llama all use this mapping;
+# the engine's own ``packed_modules_mapping`` replaces it once the engine is up.
+DEFAULT_PACKED_MODULES: dict[str, list[str]] = {
+    "qkv_proj": ["q_proj", "k_proj", "v_proj"],
+    "gate_up_proj": ["gate_proj", "up_proj"],
+}
+
+
+def _checkpoint_name(name: str) -> str:
+    """The checkpoint weight a state-dict entry (base weight or LoRA adapter tensor) feeds."""
+    if ".lora_" in name:  # x.q_proj.lora_A.default.weight -> x.q_proj.weight
+        return name[: name.index(".lora_")] + ".weight"
+    return name.replace(".base_layer.", ".")
+
+
+def _engine_layer(name: str, packed: dict[str, list[str]]) -> str:
+    """The engine layer a checkpoint weight is loaded into (fused modules share one)."""
+    module = name.rsplit(".", 1)[0]
+    parent, _, leaf = module.rpartition(".")
+    for fused, parts in packed.items():
+        if leaf in parts:
+            return f"{parent}.{fused}"
+    return module
+
+
+def tensor_versions(model: nn.Module) -> dict[str, tuple[int, int]]:
+    """(storage address, autograd version) of every state-dict tensor: no data is read or copied.
+
+    Every in-place write through a tensor or a view of it (an optimizer step, ``load_state_dict``'s
+    ``copy_``) bumps the version counter its views share, and replacing a parameter changes the
+    address. Writes that bypass autograd (``p.data.copy_``) are invisible here: the caller's version
+    (the trainer's optimizer step) covers those.
+    """
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    return {n: (t.data_ptr(), t._version) for n, t in base.state_dict(keep_vars=True).items()}
+
+
+def _stale_layers(
+    now: dict[str, tuple[int, int]], synced: dict[str, tuple[int, int]], packed: dict[str, list[str]]
+) -> set[str] | None:
+    """Engine layers whose tensors changed since ``synced``; None = push everything."""
+    if set(now) != set(synced):
+        return None
+    return {_engine_layer(_checkpoint_name(n), packed) for n, v in now.items() if synced[n] != v}
 
 
 class VLLMPolicy(Policy):
@@ -235,22 +306,29 @@ class VLLMPolicy(Policy):
         self.last_sync_s: float | None = None
         self.syncs = 0
         self._unreported_sync_s = 0.0
-        self._synced: tuple | None = None
+        self.version: int | None = None
+        self.last_sync_bytes = 0
+        self._synced: tuple[int, int | None, dict[str, tuple[int, int]]] | None = None
+        self._packed = DEFAULT_PACKED_MODULES
         self._architecture: dict[str, Any] | None = None
         self._seed = 0
         self._calls = 0
         self._workdir: tempfile.TemporaryDirectory | None = None
 
     # ----- Policy API -------------------------------------------------------------------------------
-    def bind(self, model: nn.Module, tokenizer: PreTrainedTokenizerBase) -> None:
-        """Point at the current student; the engine is created or synced to its weights here."""
+    def bind(self, model: nn.Module, tokenizer: PreTrainedTokenizerBase, version: int | None = None) -> None:
+        """Point at the current student; the engine is created or synced to its weights here.
+
+        ``version``: the trainer's optimizer-step count (any number that changes when the weights
+        may have changed behind autograd's back); a new value forces a full push.
+        """
         shape = _architecture(model)
         if self.llm is not None and shape != self._architecture:
             raise ConfigError(
                 f"this VLLMPolicy's engine was built for {self._architecture} and cannot take a {shape}: "
                 "use one VLLMPolicy per model architecture (e.g. HFPolicy to evaluate another model)."
             )
-        self.model, self.tokenizer = model, tokenizer
+        self.model, self.tokenizer, self.version = model, tokenizer, version
         if self.llm is None:
             self._start_engine()
             self._architecture = shape
@@ -296,23 +374,37 @@ class VLLMPolicy(Policy):
     def sync(self, force: bool = False) -> bool:
         """Push the student's weights into the engine unless they are unchanged since the last
         push; True when pushed. The prefix cache is reset after a push (its keys are tokens,
-        its values the old weights' activations)."""
+        its values the old weights' activations).
+
+        Change detection reads no weights: each state-dict tensor's address and autograd version
+        (bumped by every in-place write, e.g. the optimizer step or a checkpoint load) plus the
+        bound ``version``. Only the engine layers whose tensors changed are pushed (with LoRA the
+        adapted layers, merged); a new model object, ``force``, or a new ``version`` with no
+        tensor changed pushes all.
+        """
         if self.model is None or self.llm is None:
             raise RuntimeError("VLLMPolicy.sync called before bind(model, tokenizer)")
-        fingerprint = _fingerprint(self.model)
-        if not force and fingerprint == self._synced:
-            self.last_sync_s = 0.0
+        versions = tensor_versions(self.model)
+        state = (id(self.model), self.version, versions)
+        if not force and state == self._synced:
+            self.last_sync_s, self.last_sync_bytes = 0.0, 0
             return False
+        layers = None
+        if not force and self._synced is not None and self._synced[0] == state[0]:
+            # A new version with no tensor written through autograd: a writer that bypassed the
+            # version counters (``.data``), so nothing says which layers changed: push all.
+            layers = _stale_layers(versions, self._synced[2], self._packed) or None
         start = time.perf_counter()
-        weights = [(n, t) for n, t in merged_weights(self.model)]
+        weights = list(merged_weights(self.model, layers, self._packed))
         device = self._engine_device()
         if device is not None:
             weights = [(n, t.to(device)) for n, t in weights]
-        self.llm.collective_rpc(_reload, args=(weights,))
+        self.llm.collective_rpc(_reload, args=(weights, layers is not None))
         self.llm.reset_prefix_cache()
         self.last_sync_s = time.perf_counter() - start
+        self.last_sync_bytes = sum(t.numel() * t.element_size() for _, t in weights)
         self._unreported_sync_s += self.last_sync_s
-        self._synced = fingerprint
+        self._synced = state
         self.syncs += 1
         return True
 
@@ -419,6 +511,8 @@ class VLLMPolicy(Policy):
         except Exception as err:
             raise _engine_error(err, type(base).__name__, self) from err
         self.startup_s = time.perf_counter() - start
+        with contextlib.suppress(Exception):  # a model without fused layers keeps the default
+            self._packed = self.llm.collective_rpc(_packed_modules)[0] or DEFAULT_PACKED_MODULES
         log.info("vLLM engine started in %.1f s", self.startup_s)
 
 

@@ -2,7 +2,8 @@
 
 Bad input ends in one line, ``error: ...``, and exit status 2; a diverged run in one line and status 1;
 SIGTERM (preemption) in a checkpoint of the step in progress, one line and status 143; a served
-teacher that stops answering in a checkpoint, one line and status 3.
+teacher that stops answering in a checkpoint, one line and status 3; a full disk (or a folder that
+stopped taking files) in one line and status 4, the previous checkpoint whole.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import yaml
 from jsonargparse import Namespace
 from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
+from lightning.pytorch.plugins.io import TorchCheckpointIO
 from lightning.pytorch.utilities.exceptions import SIGTERMException
 
 from callbacks.curriculum import CurriculumCallback  # the CLI wires the top-level callbacks in
@@ -34,6 +36,7 @@ from tcod_pl.errors import ConfigError, TeacherUnavailable, TrainingDiverged
 from tcod_pl.guards import DivergenceGuard, LostUpdateGuard, explain
 from tcod_pl.quiet import quiet_known_noise
 from tcod_pl.resume import RNGState, TeacherFaultCheckpoint, find_last_checkpoint, version_value
+from tcod_pl.storage import AtomicCheckpointIO, FreeSpaceCheck, StorageError, storage_error
 
 TRAINER_DEFAULTS = {
     # Eval metric states created under inference mode by `validate` cannot be updated by the
@@ -47,6 +50,7 @@ TRAINER_DEFAULTS = {
 
 SIGTERM_EXIT = 128 + 15  # what a shell reports for a process ended by SIGTERM
 TEACHER_LOST_EXIT = 3
+STORAGE_EXIT = 4
 PROJECT_DIRS = tuple(str(Path(__file__).resolve().parents[1] / d) + os.sep for d in ("tcod_pl", "callbacks"))
 
 
@@ -56,6 +60,10 @@ class Preempted(Exception):
 
 class TeacherLost(Exception):
     """A served teacher stopped answering; the CLI exits with status 3 after checkpointing."""
+
+
+class StorageLost(Exception):
+    """A write failed for lack of space or permission; the CLI exits with status 4."""
 
 
 # jsonargparse's report of a union type: the lines that say what was tried, not what went wrong.
@@ -120,8 +128,11 @@ class TcodCLI(LightningCLI):
         if trainer_config.get("enable_checkpointing") is False:  # the user turned checkpoints off
             extra = [c for c in extra if not isinstance(c, ModelCheckpoint)]
         self.teacher_fault = TeacherFaultCheckpoint()
-        extra += [RNGState(), DivergenceGuard(), LostUpdateGuard(), self.teacher_fault]
-        return self._instantiate_trainer(trainer_config, extra)
+        extra += [RNGState(), DivergenceGuard(), LostUpdateGuard(), FreeSpaceCheck(), self.teacher_fault]
+        trainer = self._instantiate_trainer(trainer_config, extra)
+        if type(trainer.strategy.checkpoint_io) is TorchCheckpointIO:  # not a user's own plugin
+            trainer.strategy.checkpoint_io = AtomicCheckpointIO()
+        return trainer
 
     @staticmethod
     def _check_one_curriculum(trainer_config: dict, extra: list) -> None:
@@ -171,11 +182,26 @@ class TcodCLI(LightningCLI):
             raise Preempted(self._preempted(subcommand)) from None
         except TeacherUnavailable as err:
             raise TeacherLost(self._teacher_lost(subcommand, err)) from None
-        except RuntimeError as err:
+        except Exception as err:
+            fault = storage_error(err)
+            if fault is not None:
+                raise StorageLost(self._storage_lost(fault)) from None
+            if not isinstance(err, RuntimeError):
+                raise
             report = explain(self.trainer, err)
             if report is not None:
                 raise report from None
             raise
+
+    def _storage_lost(self, fault: StorageError) -> str:
+        checkpoint = self.trainer.checkpoint_callback
+        last = Path(getattr(checkpoint, "dirpath", None) or ".") / "last.ckpt"
+        if last.is_file():
+            return (
+                f"{fault}; the previous checkpoint {last} is whole. Free space (or fix the folder), then "
+                "resume: the same command with --ckpt_path last"
+            )
+        return f"{fault}; no checkpoint had been written. Free space (or fix the folder) and rerun"
 
     def _preempted(self, subcommand: str) -> str:
         saved = (
@@ -383,6 +409,9 @@ def one_line_errors() -> Iterator[None]:
     except TeacherLost as err:
         print(f"error: {err}", file=sys.stderr)
         raise SystemExit(TEACHER_LOST_EXIT) from None
+    except StorageLost as err:
+        print(f"error: {err}", file=sys.stderr)
+        raise SystemExit(STORAGE_EXIT) from None
 
 
 def main(args: list[str] | None = None) -> None:

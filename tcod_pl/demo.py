@@ -32,6 +32,7 @@ from tcod_pl.data.episode import Episode
 from tcod_pl.envs.base import TaskSpec
 from tcod_pl.modules.sft import SFTModule
 from tcod_pl.quiet import quiet_known_noise
+from tcod_pl.storage import atomic_write_text
 
 DEFAULT_CONFIGS = ("configs/scienceworld.yaml", "configs/demo.yaml")
 # The panel's score column: the best score reached per episode (the reference's metric).
@@ -125,7 +126,7 @@ def evaluate_teacher(
         trainer.validate(SFTModule(teacher), datamodule=datamodule, verbose=False)
     result = {"metrics": _metrics(trainer), "by_task": by_task_type(datamodule)}
     cache.parent.mkdir(parents=True, exist_ok=True)
-    cache.write_text(json.dumps(result))
+    atomic_write_text(cache, json.dumps(result))
     return result["metrics"], result["by_task"]
 
 
@@ -337,7 +338,7 @@ def _demo(argv: list[str]) -> dict[str, dict[str, float]]:
         "time_s": {**clock.totals, "steps": clock.steps},
     }
     Path(log_dir).mkdir(parents=True, exist_ok=True)
-    (Path(log_dir) / "summary.json").write_text(json.dumps(_finite(summary), indent=2))
+    atomic_write_text(Path(log_dir) / "summary.json", json.dumps(_finite(summary), indent=2))
     print(
         f"\n{split.capitalize()} panel: {episodes} episodes, full depth, temperature {datamodule.eval_temperature},"
         f" at most {datamodule.eval_max_turns} turns. best score: the best score reached in an episode,"

@@ -8,6 +8,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tcod_pl.errors import ConfigError
+from tcod_pl.storage import atomic_write_text
+
 
 @dataclass
 class Turn:
@@ -85,9 +88,7 @@ class Episode:
 def save_episodes(episodes: Iterable[Episode], path: str | Path) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", encoding="utf-8") as f:
-        for ep in episodes:
-            f.write(json.dumps(ep.to_dict()) + "\n")
+    atomic_write_text(path, "".join(json.dumps(ep.to_dict()) + "\n" for ep in episodes))
 
 
 def load_episodes(path: str | Path) -> list[Episode]:
@@ -95,7 +96,21 @@ def load_episodes(path: str | Path) -> list[Episode]:
 
 
 def iter_episodes(path: str | Path) -> Iterator[Episode]:
+    """The episodes of a JSONL file; a malformed line is one error naming file and line.
+
+    Not skipped: these files are training data (expert caches, gold episodes, saved panels), and
+    a dropped line would silently change what trains or what a figure counts.
+    """
     with Path(path).open(encoding="utf-8") as f:
-        for line in f:
-            if line.strip():
-                yield Episode.from_dict(json.loads(line))
+        for number, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                episode = Episode.from_dict(json.loads(line))
+            except (ValueError, TypeError, KeyError) as err:
+                raise ConfigError(
+                    f"{path}:{number} is not an episode ({type(err).__name__}: {str(err)[:80]}): this "
+                    "project writes these files whole, so it was edited or copied in part; fix or delete "
+                    "the line (a deleted expert cache is rebuilt)"
+                ) from None
+            yield episode

@@ -32,6 +32,20 @@ OUTCOMES = (
 )
 
 
+def schedule_horizon(trainer: pl.Trainer) -> tuple[int, str]:
+    """``total_steps`` and stepping interval of a schedule that left ``total_steps`` to the run.
+
+    The run's optimizer steps when the data says its batch count is exact (``exact_length``, true
+    unless a datamodule says otherwise; the rollouts' ``batch_unit: episodes``) or ``max_steps`` ends
+    the run; otherwise (``batch_unit: turns``: each step's update count depends on the episodes'
+    lengths) the schedule steps once per training step (epoch), ``max_epochs`` in all: exact too.
+    """
+    exact = getattr(trainer.datamodule, "exact_length", True)
+    if exact or trainer.max_steps > 0 or trainer.max_epochs is None or trainer.max_epochs < 1:
+        return max(1, int(trainer.estimated_stepping_batches)), "step"
+    return trainer.max_epochs, "epoch"
+
+
 class CausalLMModule(pl.LightningModule):
     """Holds one trainable causal LM (``self.student``) and its tokenizer; knows token batches only.
 
@@ -112,11 +126,11 @@ class CausalLMModule(pl.LightningModule):
             optimizer = self.optimizer(params)
         if self.lr_scheduler is None:
             return optimizer
-        extra = {}
+        extra, interval = {}, "step"
         if wants_total_steps(self.lr_scheduler):
-            extra["total_steps"] = max(1, int(self.trainer.estimated_stepping_batches))
+            extra["total_steps"], interval = schedule_horizon(self.trainer)
         scheduler = self.lr_scheduler(optimizer, **extra)
-        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
+        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": interval}}
 
     # ----- export -----------------------------------------------------------------------------------
     def save_pretrained(self, path: str | Path, merge_lora: bool = True) -> Path:

@@ -4,7 +4,9 @@ The modules take ``optimizer`` / ``lr_scheduler`` as callables, configured in YA
 (``class_path: torch.optim.AdamW``, ``init_args: {lr: ..., weight_decay: ...}``); any torch optimizer
 and scheduler works. Schedulers step once per optimizer step. A scheduler whose ``total_steps`` is left
 null (this one's, or ``torch.optim.lr_scheduler.OneCycleLR``'s) gets the run's number of optimizer steps
-(``trainer.estimated_stepping_batches``).
+(``trainer.estimated_stepping_batches``), exact for rollouts with ``batch_unit: episodes``; under
+``batch_unit: turns`` a step's update count is only known after its rollouts, so such a schedule
+steps once per training step and counts ``max_epochs`` (``tcod_pl.modules.base.schedule_horizon``).
 """
 
 from __future__ import annotations

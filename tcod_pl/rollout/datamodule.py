@@ -40,8 +40,9 @@ class _Rollouts(IterableDataset):
         yield from self.datamodule.rollout_batches(self.stage)
 
     # Sized, so that Lightning knows the steps of a run (progress bar, estimated_stepping_batches for
-    # learning-rate schedules); the count is an upper bound (episodes that yield no supervised turn,
-    # e.g. B2F replays that finish the task, can leave a batch out).
+    # learning-rate schedules). Exact under batch_unit episodes (every episode is packed, even one
+    # without a supervised turn); an upper bound under turns (every episode at its turn cap), where
+    # schedules count training steps instead (RolloutDataModule.exact_length, modules.base).
     def __len__(self) -> int:
         return self.datamodule.num_batches(self.stage)
 
@@ -205,6 +206,11 @@ class RolloutDataModule(pl.LightningDataModule):
         self.depth_history = list(state.get("depth_history", []))
 
     # ----- rollouts -----------------------------------------------------------------------------------
+    @property
+    def exact_length(self) -> bool:
+        """Whether ``num_batches`` is the training loader's exact length (else an upper bound)."""
+        return self.batch_unit == "episodes"
+
     def num_batches(self, stage: str) -> int:
         episodes = self.episodes_per_step if stage == "train" else len(self.eval_tasks(stage))
         if self.batch_unit == "turns":  # an upper bound: every episode at its turn cap

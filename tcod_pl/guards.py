@@ -12,6 +12,7 @@ import torch
 from lightning.pytorch.callbacks import Callback
 
 from tcod_pl.errors import TrainingDiverged
+from tcod_pl.models.sharding import local
 
 log = logging.getLogger(__name__)
 
@@ -70,14 +71,14 @@ class DivergenceGuard(Callback):
     def on_before_optimizer_step(
         self, trainer: pl.Trainer, pl_module: pl.LightningModule, optimizer: torch.optim.Optimizer
     ) -> None:
-        grads = [p.grad for p in pl_module.parameters() if p.grad is not None]
+        grads = [local(p.grad) for p in pl_module.parameters() if p.grad is not None]
         if grads and not _all_finite(grads):
             raise diverged(trainer, "a gradient is not finite", _last_loss(trainer))
 
     def on_train_batch_end(
         self, trainer: pl.Trainer, pl_module: pl.LightningModule, outputs: Any, batch: Any, batch_idx: int
     ) -> None:
-        params = [p.detach() for p in pl_module.parameters() if p.requires_grad]
+        params = [local(p.detach()) for p in pl_module.parameters() if p.requires_grad]
         if params and not _all_finite(params):
             loss = outputs.get("loss") if isinstance(outputs, dict) else outputs
             value = float(loss) if isinstance(loss, torch.Tensor) else _last_loss(trainer)
@@ -116,11 +117,11 @@ class LostUpdateGuard(Callback):
             return
         self._before = []
         for p in pl_module.parameters():
-            if not p.requires_grad or p.grad is None or p.numel() == 0:
+            if not p.requires_grad or p.grad is None or local(p).numel() == 0:
                 continue
-            flat = p.detach().reshape(-1)
+            flat = local(p.detach()).reshape(-1)  # a sharded weight: this rank's shard
             idx = torch.linspace(0, flat.numel() - 1, min(flat.numel(), self.per_tensor)).long()
-            idx = idx[p.grad.detach().reshape(-1)[idx] != 0]  # an element without gradient may stay
+            idx = idx[local(p.grad.detach()).reshape(-1)[idx] != 0]  # an element without gradient may stay
             self._before.append((p, idx, flat[idx].clone()))
 
     def on_train_batch_end(
@@ -131,7 +132,7 @@ class LostUpdateGuard(Callback):
         before, self._before = self._before, None
         changed = total = 0
         for p, idx, values in before:
-            now = p.detach().reshape(-1)[idx]
+            now = local(p.detach()).reshape(-1)[idx]
             changed += int((now != values).sum())
             total += idx.numel()
         if total == 0:

@@ -13,6 +13,7 @@ from torchmetrics import MeanMetric
 
 from tcod_pl.models.loading import LoraOptions, apply_lora, load_causal_lm, load_tokenizer
 from tcod_pl.models.scoring import logits_at
+from tcod_pl.models.sharding import fsdp_mesh, is_sharded, shard
 from tcod_pl.modules.optim import wants_total_steps
 from tcod_pl.turn_stats import TokenTurns
 
@@ -84,6 +85,13 @@ class CausalLMModule(pl.LightningModule):
                 for stage in ("val", "test")
             }
         )
+
+    # ----- sharding ---------------------------------------------------------------------------------
+    def configure_model(self) -> None:
+        """Under :class:`tcod_pl.strategies.FSDP2Strategy`: shard the student by decoder layer."""
+        mesh = getattr(self, "_device_mesh", None)  # set by Lightning's ModelParallelStrategy only
+        if mesh is not None and not is_sharded(self.student):
+            shard(self.student, fsdp_mesh(mesh))
 
     # ----- tokens ---------------------------------------------------------------------------------
     @staticmethod

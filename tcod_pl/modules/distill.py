@@ -10,10 +10,12 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 from lightning.pytorch.cli import LRSchedulerCallable, OptimizerCallable
+from torch import nn
 
 from tcod_pl.errors import ConfigError
 from tcod_pl.losses import DistillationLoss, ForwardKL, SampledReverseKL, TopKForwardKL
 from tcod_pl.models.loading import LoraOptions
+from tcod_pl.models.sharding import fsdp_mesh, is_sharded, shard
 from tcod_pl.modules.base import CausalLMModule
 from tcod_pl.teachers import HFTeacher, Teacher
 from tcod_pl.turn_stats import OUTPUT_KEY, TokenTurns, TurnKL
@@ -141,6 +143,17 @@ class DistillationModule(CausalLMModule):
             )
         self._check_estimator(self.teacher, chosen, "off_policy_loss")
         return chosen
+
+    def configure_model(self) -> None:
+        """The student sharded (FSDP2Strategy), and an in-process teacher too: frozen, by layer."""
+        super().configure_model()
+        mesh = getattr(self, "_device_mesh", None)
+        teacher = getattr(self.teacher, "model", None)
+        if mesh is not None and isinstance(teacher, nn.Module) and not is_sharded(teacher):
+            shard(teacher, fsdp_mesh(mesh))
+            # Checkpoints hold no teacher; the sharded load walks the module's own parameters
+            # (not this module's load_state_dict), so strictness would ask for the teacher's.
+            self.strict_loading = False
 
     # ----- checkpoints hold the student only ------------------------------------------------------
     def state_dict(self, *args: Any, **kwargs: Any) -> dict[str, Any]:

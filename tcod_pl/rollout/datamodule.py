@@ -21,6 +21,7 @@ from tcod_pl.data.packing import ChatPacker, PackedSample, collate
 from tcod_pl.envs.base import EnvConfig, EnvError, TaskSpec, interleave_by_name
 from tcod_pl.envs.pool import EnvPool
 from tcod_pl.errors import ConfigError
+from tcod_pl.models.sharding import gathered
 from tcod_pl.rollout.policy import HFPolicy, Policy, derive_seed
 from tcod_pl.rollout.prompting import AgentPrompt
 from tcod_pl.rollout.runner import B2F_CONTEXTS, RolloutRunner
@@ -258,6 +259,11 @@ class RolloutDataModule(pl.LightningDataModule):
     def rollout(self, stage: str) -> list[Episode]:
         """Play this stage's episodes with the current student (then a training step's
         demonstrations, if any) and return them."""
+        # A sharded student is gathered once for the whole rollout (tcod_pl.models.sharding).
+        with gathered(self.trainer.lightning_module.student):
+            return self._rollout(stage)
+
+    def _rollout(self, stage: str) -> list[Episode]:
         module = self.trainer.lightning_module
         step, rank = self.trainer.current_epoch, self.trainer.global_rank
         # Binding is where an engine-backed policy syncs the student's weights: every rollout

@@ -6,6 +6,7 @@ One engine serves the whole module (start-up ~50 s): it mirrors the embedded Sci
 
 import copy
 import importlib.util
+import json
 import logging
 import warnings
 
@@ -377,3 +378,62 @@ def test_engine_start_drops_the_numa_binding_line_and_keeps_other_stderr(capfd):
     assert "a C++ error line" in err and "a Python line" in err
     os.write(2, numa)  # outside the block nothing is held back
     assert "NUMA binding" in capfd.readouterr().err
+
+
+def test_ddp_two_ranks_each_roll_out_from_their_own_synced_engine(tiny_models, tmp_path):
+    """2 CPU ranks (gloo, real processes) through the real CLI, one in-process engine per rank.
+
+    The step's train rollouts come from the engine synced to the initial student; the validation
+    rollouts after the optimizer step from the engine re-synced to the trained student, whose
+    weights the checkpoint holds: each rank's recorded log-probs equal that student's HF forward.
+    """
+    from test_rollout_cli import cli, rollout_config, scalars
+
+    from tcod_pl.data.episode import load_episodes
+
+    config = rollout_config(tmp_path, tiny_models, strategy="ddp", devices=2, max_epochs=1)
+    cfg = yaml.safe_load(config.read_text())
+    cfg["model"]["init_args"]["optimizer"] = {"class_path": "torch.optim.AdamW", "init_args": {"lr": 0.02}}
+    cfg["data"]["init_args"]["policy"] = {
+        "class_path": "tcod_pl.rollout.vllm_policy.VLLMPolicy",
+        "init_args": {"max_new_tokens": 8, "kv_cache_gb": 0.125, "max_model_len": 2048},
+    }
+    config.write_text(yaml.safe_dump(cfg))
+    cli("fit", "--config", str(config), cwd=tmp_path)
+
+    tok = AutoTokenizer.from_pretrained(tiny_models["student"])
+    initial = AutoModelForCausalLM.from_pretrained(tiny_models["student"]).eval()
+    trained = copy.deepcopy(initial)
+    [run] = list((tmp_path / "runs" / "sw").iterdir())
+    ckpt = torch.load(
+        next((run / "checkpoints").glob("epoch=0*.ckpt")), weights_only=True, map_location="cpu"
+    )
+    state = {k[len("student.") :]: v for k, v in ckpt["state_dict"].items() if k.startswith("student.")}
+    trained.load_state_dict(state, strict=False)
+    assert not torch.equal(trained.model.embed_tokens.weight, initial.model.embed_tokens.weight)
+    packer = ChatPacker(tok)
+
+    def gap(model, episodes) -> tuple[float, int]:
+        worst, n = 0.0, 0
+        for sample in packer.pack_many(episodes):
+            lp = torch.tensor(sample.behaviour_logprobs)
+            known = ~torch.isnan(lp)
+            with torch.no_grad():
+                logits = model(input_ids=torch.tensor([sample.input_ids])).logits[0].float()
+            ref = F.log_softmax(logits[:-1], -1).gather(-1, torch.tensor(sample.input_ids[1:])[:, None])[:, 0]
+            worst = max(worst, (lp[1:][known[1:]] - ref[known[1:]]).abs().max().item())
+            n += int(known.sum())
+        return worst, n
+
+    tasks = set()
+    for rank in (0, 1):
+        train = load_episodes(tmp_path / "episodes" / f"train-step0001-rank{rank}.jsonl")
+        val = load_episodes(tmp_path / "episodes" / f"val-step0001-rank{rank}.jsonl")
+        tasks |= {json.dumps(e.task, sort_keys=True) for e in val}
+        assert gap(initial, train)[0] <= 1e-4  # synced at the first bind
+        worst, n = gap(trained, val)
+        assert n > 0 and worst <= 1e-4, (rank, worst)  # re-synced after the optimizer step
+        assert gap(initial, val)[0] > 1e-2  # ... and not the stale initial weights
+    assert len(tasks) == 4  # each rank rolled out its own shard of the panel
+    sync = scalars(run)["rollout/weight_sync_s"]
+    assert len(sync) == 1 and sync[0] > 0

@@ -5,7 +5,6 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-
 # The name under which a sharded model carries ``logits_at`` as an FSDP forward method
 # (tcod_pl.models.sharding): called from outside ``forward``, its units must still gather.
 SHARDED_METHOD = "tcod_logits_at"

@@ -380,8 +380,12 @@ def test_engine_start_drops_the_numa_binding_line_and_keeps_other_stderr(capfd):
     assert "NUMA binding" in capfd.readouterr().err
 
 
-def test_ddp_two_ranks_each_roll_out_from_their_own_synced_engine(tiny_models, tmp_path):
-    """2 CPU ranks (gloo, real processes) through the real CLI, one in-process engine per rank.
+@pytest.mark.parametrize(
+    "strategy", ["ddp", {"class_path": "tcod_pl.strategies.FSDP2Strategy"}], ids=["ddp", "fsdp"]
+)
+def test_two_ranks_each_roll_out_from_their_own_synced_engine(strategy, tiny_models, tmp_path):
+    """2 CPU ranks (gloo, real processes) through the real CLI, one in-process engine per rank;
+    under DDP each rank's student is whole, under FSDP2 each rank pushes the gathered tensors.
 
     The step's train rollouts come from the engine synced to the initial student; the validation
     rollouts after the optimizer step from the engine re-synced to the trained student, whose
@@ -391,7 +395,7 @@ def test_ddp_two_ranks_each_roll_out_from_their_own_synced_engine(tiny_models, t
 
     from tcod_pl.data.episode import load_episodes
 
-    config = rollout_config(tmp_path, tiny_models, strategy="ddp", devices=2, max_epochs=1)
+    config = rollout_config(tmp_path, tiny_models, strategy=strategy, devices=2, max_epochs=1)
     cfg = yaml.safe_load(config.read_text())
     cfg["model"]["init_args"]["optimizer"] = {"class_path": "torch.optim.AdamW", "init_args": {"lr": 0.02}}
     cfg["data"]["init_args"]["policy"] = {

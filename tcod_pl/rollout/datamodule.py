@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import random
 import time
@@ -260,7 +261,8 @@ class RolloutDataModule(pl.LightningDataModule):
         """Play this stage's episodes with the current student (then a training step's
         demonstrations, if any) and return them."""
         # A sharded student is gathered once for the whole rollout (tcod_pl.models.sharding).
-        with gathered(self.trainer.lightning_module.student):
+        student = self.trainer.lightning_module.student
+        with gathered(student) if self.policy.runs_the_module else contextlib.nullcontext():
             return self._rollout(stage)
 
     def _rollout(self, stage: str) -> list[Episode]:

@@ -32,6 +32,10 @@ def derive_seed(*parts: object) -> int:
 class Policy(abc.ABC):
     """Generates one response per prompt (token ids) in a batch (HFPolicy; VLLMPolicy in vllm_policy.py)."""
 
+    # Whether generation runs the bound module's forward (then a sharded student is gathered for
+    # the whole rollout); an engine with its own copy of the weights reads them at bind only.
+    runs_the_module: bool = True
+
     def bind(  # noqa: B027
         self, model: nn.Module, tokenizer: PreTrainedTokenizerBase, version: int | None = None
     ) -> None:

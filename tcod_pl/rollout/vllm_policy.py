@@ -26,6 +26,7 @@ from torch import nn
 from transformers import PreTrainedTokenizerBase
 
 from tcod_pl.errors import ConfigError
+from tcod_pl.models.sharding import full, local
 from tcod_pl.rollout.policy import Generation, Policy, derive_seed
 
 log = logging.getLogger(__name__)
@@ -69,8 +70,9 @@ def merged_weights(
     for name, tensor in base.state_dict().items():
         if "lora_" in name or not wanted(name.replace(".base_layer.", ".")):
             continue
+        tensor = full(tensor)  # a sharded student: gathered tensor by tensor (every rank syncs)
         if name in deltas:
-            tensor = tensor + deltas[name].to(tensor.dtype)
+            tensor = tensor + full(deltas[name]).to(tensor.dtype)
         yield name.replace(".base_layer.", "."), tensor.detach()
 
 
@@ -238,7 +240,8 @@ def tensor_versions(model: nn.Module) -> dict[str, tuple[int, int]]:
     (the trainer's optimizer step) covers those.
     """
     base = model.get_base_model() if hasattr(model, "get_base_model") else model
-    return {n: (t.data_ptr(), t._version) for n, t in base.state_dict(keep_vars=True).items()}
+    tensors = {n: local(t) for n, t in base.state_dict(keep_vars=True).items()}  # a shard's, sharded
+    return {n: (t.data_ptr(), t._version) for n, t in tensors.items()}
 
 
 def _stale_layers(
@@ -273,6 +276,8 @@ class VLLMPolicy(Policy):
         enable_prefix_caching: reuse the KV cache of earlier turns of an episode.
         engine_kwargs: further ``vllm.LLM`` arguments.
     """
+
+    runs_the_module = False  # the engine's copy; a sharded student is gathered tensor by tensor
 
     def __init__(
         self,

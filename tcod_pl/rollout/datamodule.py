@@ -41,11 +41,14 @@ class _Rollouts(IterableDataset):
     def __iter__(self) -> Iterator[dict[str, torch.Tensor]]:
         yield from self.datamodule.rollout_batches(self.stage)
 
-    # Sized, so that Lightning knows the steps of a run (progress bar, estimated_stepping_batches for
-    # learning-rate schedules). Exact under batch_unit episodes (every episode is packed, even one
-    # without a supervised turn); an upper bound under turns (every episode at its turn cap), where
-    # schedules count training steps instead (RolloutDataModule.exact_length, modules.base).
+    # Sized when the count is exact (batch_unit episodes: every episode is packed, even one without
+    # a supervised turn), so that Lightning knows a run's steps (progress bar, a schedule's horizon).
+    # Under turns the count is known only after the rollouts: unsized, so that Lightning ends the
+    # epoch, and validates, where the batches end (a sized loader that ends early never reaches the
+    # batch Lightning validates after); schedules count training steps (modules.base).
     def __len__(self) -> int:
+        if not self.datamodule.exact_length:
+            raise TypeError("batch_unit turns: the batch count is known after the rollouts")
         return self.datamodule.num_batches(self.stage)
 
 

@@ -112,19 +112,24 @@ class HFPolicy(Policy):
         for i, p in enumerate(prompts):
             ids[i, length - len(p) :] = torch.tensor(p)
             mask[i, length - len(p) :] = 1
-        with _no_model_defaults(self.model):
-            out = self.model.generate(
-                input_ids=ids.to(device),
-                attention_mask=mask.to(device),
-                generation_config=self.generation_config(temperature, top_p),
-                tokenizer=tok,
-            )
+        recorder = _SampledLogprobs()
+        hook = self.model.register_forward_hook(recorder, with_kwargs=True)
+        try:
+            with _no_model_defaults(self.model):
+                out = self.model.generate(
+                    input_ids=ids.to(device),
+                    attention_mask=mask.to(device),
+                    generation_config=self.generation_config(temperature, top_p),
+                    tokenizer=tok,
+                )
+        finally:
+            hook.remove()
         new = out.sequences[:, length:].cpu()
-        logp = torch.stack(out.logits, dim=1).float().log_softmax(-1).cpu()
+        logp = recorder.finish(out.sequences[:, -1:]).cpu()  # [B, new tokens]
         results = []
         for i in range(len(prompts)):
             tokens = self._cut(new[i].tolist())
-            lps = logp[i, torch.arange(len(tokens)), torch.tensor(tokens, dtype=torch.long)].tolist()
+            lps = logp[i, : len(tokens)].tolist()
             results.append(Generation(tok.decode(tokens, skip_special_tokens=True), tokens, lps))
         return results
 
@@ -157,7 +162,6 @@ class HFPolicy(Policy):
             eos_token_id=tok.eos_token_id,
             bos_token_id=None,
             return_dict_in_generate=True,
-            output_logits=True,
         )
 
     def _cut(self, tokens: list[int]) -> list[int]:
@@ -178,6 +182,31 @@ class HFPolicy(Policy):
         while tokens and tokens[-1] == pad:
             tokens = tokens[:-1]
         return tokens
+
+
+class _SampledLogprobs:
+    """A forward hook for ``generate``: the untempered log-prob of each sampled token, one [B, V]
+    row alive at a time (``output_logits`` would hold all new tokens' rows: B x T x V floats).
+
+    Each decoding forward receives the token sampled from the previous forward's last logits, so
+    that row is read when the next forward starts; the last token is read in ``finish``.
+    """
+
+    def __init__(self) -> None:
+        self.rows: list[torch.Tensor] = []
+        self.pending: torch.Tensor | None = None  # log-softmax of the last forward's last position
+
+    def __call__(self, module: nn.Module, args: tuple, kwargs: dict, output: object) -> None:
+        if self.pending is not None:
+            ids = kwargs["input_ids"] if "input_ids" in kwargs else args[0]
+            self.rows.append(self.pending.gather(-1, ids[:, -1:]))
+        self.pending = output.logits[:, -1].float().log_softmax(-1)
+
+    def finish(self, last: torch.Tensor) -> torch.Tensor:
+        if self.pending is not None:
+            self.rows.append(self.pending.gather(-1, last))
+            self.pending = None
+        return torch.cat(self.rows, dim=1)
 
 
 @contextlib.contextmanager

@@ -37,9 +37,14 @@ class GoldStateKL(Callback):
     Args:
         episodes: a JSONL file of episodes (``tcod_pl.data.episode`` format; text turns).
         max_episodes: read at most this many.
+        chunk_tokens: response positions per forward pass: [chunk_tokens, V] logits of each model
+            at a time (with a 151k vocabulary, 512 positions are ~0.3 GB of fp32 per model).
     """
 
-    def __init__(self, episodes: str, max_episodes: int | None = 64) -> None:
+    def __init__(self, episodes: str, max_episodes: int | None = 64, chunk_tokens: int = 512) -> None:
+        if chunk_tokens < 1:
+            raise ConfigError(f"GoldStateKL: chunk_tokens must be >= 1, got {chunk_tokens}")
+        self.chunk_tokens = chunk_tokens
         path = Path(episodes)
         if not path.is_file() and not path.is_absolute() and (PACKAGE_ROOT / path).is_file():
             path = PACKAGE_ROOT / path  # a shipped file (tcod_pl/assets/...) from any directory
@@ -103,12 +108,23 @@ class GoldStateKL(Callback):
                 ids = torch.tensor([sample.input_ids], device=device)
                 batch = {"input_ids": ids, "attention_mask": torch.ones_like(ids)}
                 # position i predicts token i + 1: the logits before each supervised token
-                at = torch.tensor([sample.loss_mask[1:]], device=device)
-                logits_s = logits_at(student, batch, at)
-                logits_t = logits_at(teacher_model, batch, at) / temperature
-                width = vocab or min(logits_s.shape[-1], logits_t.shape[-1])
-                ls = torch.log_softmax(logits_s[:, :width], -1)
-                lt = torch.log_softmax(logits_t[:, :width], -1)
-                forward += (lt.exp() * (lt - ls)).sum(-1).tolist()
-                reverse += (ls.exp() * (ls - lt)).sum(-1).tolist()
+                for at in self.chunks(torch.tensor([sample.loss_mask[1:]], device=device)):
+                    logits_s = logits_at(student, batch, at)
+                    logits_t = logits_at(teacher_model, batch, at) / temperature
+                    width = vocab or min(logits_s.shape[-1], logits_t.shape[-1])
+                    ls = torch.log_softmax(logits_s[:, :width], -1)
+                    lt = torch.log_softmax(logits_t[:, :width], -1)
+                    forward += (lt.exp() * (lt - ls)).sum(-1).tolist()
+                    reverse += (ls.exp() * (ls - lt)).sum(-1).tolist()
         return forward, reverse
+
+    def chunks(self, select: torch.Tensor) -> list[torch.Tensor]:
+        """``select`` split into masks of at most ``chunk_tokens`` positions each, in order."""
+        where = select.nonzero()
+        out = []
+        for start in range(0, len(where), self.chunk_tokens):
+            part = torch.zeros_like(select)
+            rows, cols = where[start : start + self.chunk_tokens].unbind(-1)
+            part[rows, cols] = True
+            out.append(part)
+        return out

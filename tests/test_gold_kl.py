@@ -52,3 +52,21 @@ def test_kl_matches_a_hand_computation_at_the_teacher_temperature(tiny_models, e
     assert forward == pytest.approx(expected_f, abs=1e-5)
     assert reverse == pytest.approx(expected_r, abs=1e-5)
     assert max(abs(v) for v in same) < 1e-5 and min(forward) > 0
+
+
+def test_chunked_kl_equals_one_pass(tiny_models, episodes_file):
+    tokenizer = AutoTokenizer.from_pretrained(tiny_models["student"])
+    student = AutoModelForCausalLM.from_pretrained(tiny_models["student"]).eval()
+    teacher = AutoModelForCausalLM.from_pretrained(tiny_models["teacher"]).eval()
+    packer = ChatPacker(tokenizer)
+    whole = GoldStateKL(str(episodes_file), max_episodes=2, chunk_tokens=100_000)
+    chunked = GoldStateKL(str(episodes_file), max_episodes=2, chunk_tokens=3)
+    sample = packer.pack(whole.episodes[0])[0]
+    parts = chunked.chunks(torch.tensor([sample.loss_mask[1:]]))
+    assert len(parts) > 2 and all(int(p.sum()) <= 3 for p in parts)
+    assert torch.equal(sum(p.long() for p in parts).bool(), torch.tensor([sample.loss_mask[1:]]))
+    with torch.no_grad():
+        a = whole.kl(student, teacher, packer)
+        b = chunked.kl(student, teacher, packer)
+    assert len(a[0]) == len(b[0]) > 10
+    assert b[0] == pytest.approx(a[0], abs=1e-6) and b[1] == pytest.approx(a[1], abs=1e-6)

@@ -13,7 +13,8 @@ setup(
     install_requires=[
         "torch>=2.4",
         "lightning>=2.4,<3",
-        "transformers>=4.46",
+        # from_pretrained(dtype=...) (4.56); vLLM 0.32 wants < 5.20
+        "transformers>=4.56,<5.20",
         "tokenizers>=0.20",
         "peft>=0.13",
         "torchmetrics>=1.4",

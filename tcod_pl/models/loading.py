@@ -79,17 +79,22 @@ def load_causal_lm(
     role: str = "model",
     dtype: str = "float32",
     trust_remote_code: bool = False,
+    attn_implementation: str | None = None,
 ) -> PreTrainedModel:
+    """``attn_implementation``: transformers' (``sdpa``, ``eager``, ``flash_attention_2`` with the
+    flash-attn package, ``flex_attention``); None: the model's default (sdpa where it has one)."""
     _check_source(name_or_path, role)
     if dtype not in _DTYPES:
         raise ConfigError(f"dtype '{dtype}' is not supported; choose one of {sorted(_DTYPES)}.")
+    extra = {} if attn_implementation is None else {"attn_implementation": attn_implementation}
     try:
         return AutoModelForCausalLM.from_pretrained(
-            name_or_path, dtype=_DTYPES[dtype], trust_remote_code=trust_remote_code
+            name_or_path, dtype=_DTYPES[dtype], trust_remote_code=trust_remote_code, **extra
         )
-    except (OSError, ValueError) as err:
+    except (OSError, ValueError, ImportError) as err:
+        option = f" with attn_implementation '{attn_implementation}'" if attn_implementation else ""
         raise ConfigError(
-            f"Could not load the {role} model from '{name_or_path}': {str(err).splitlines()[0]}"
+            f"Could not load the {role} model from '{name_or_path}'{option}: {str(err).splitlines()[0]}"
         ) from err
 
 

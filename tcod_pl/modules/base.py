@@ -68,13 +68,14 @@ class CausalLMModule(pl.LightningModule):
         trust_remote_code: bool = False,
         gradient_checkpointing: bool = False,
         role: str = "student",
+        attn_implementation: str | None = None,
     ):
         super().__init__()
         self.model_path = model
         self.optimizer = optimizer
         self.lr_scheduler = lr_scheduler
         self.tokenizer = load_tokenizer(model, role, trust_remote_code)
-        student = load_causal_lm(model, role, dtype, trust_remote_code).train()
+        student = load_causal_lm(model, role, dtype, trust_remote_code, attn_implementation).train()
         if gradient_checkpointing:
             student.gradient_checkpointing_enable()
         self.uses_lora = lora is not None and lora.r > 0

@@ -47,7 +47,8 @@ class DistillationModule(CausalLMModule):
 
     ``teacher``: a :class:`~tcod_pl.teachers.Teacher` (YAML ``class_path``: ``HFTeacher``,
     ``VLLMTeacher``, ``ServedTeacher``), or a model id / path, which is an ``HFTeacher`` with this
-    module's ``dtype`` and ``trust_remote_code``. The module knows the teacher only through that
+    module's ``dtype``, ``trust_remote_code`` and ``attn_implementation`` (transformers': sdpa, eager,
+    flash_attention_2, ...; None: the model's default). The module knows the teacher only through that
     door: it asks for the teacher's log-probs of the supervised tokens. The teacher is frozen and
     never written into checkpoints: a checkpoint holds the student and the training state.
     Estimators declare what of the teacher they read (``needs``); one that a teacher cannot feed
@@ -73,6 +74,7 @@ class DistillationModule(CausalLMModule):
         dtype: str = "float32",
         trust_remote_code: bool = False,
         gradient_checkpointing: bool = False,
+        attn_implementation: str | None = None,
     ):
         if not teacher_temperature > 0:  # checked before loading two models; also rejects NaN
             raise ConfigError(
@@ -88,11 +90,12 @@ class DistillationModule(CausalLMModule):
             trust_remote_code=trust_remote_code,
             gradient_checkpointing=gradient_checkpointing,
             role="student",
+            attn_implementation=attn_implementation,
         )
         self.save_hyperparameters(ignore=["loss", "off_policy_loss", "lora", "optimizer", "lr_scheduler"])
         self.loss_fn = loss if loss is not None else SampledReverseKL()
         if isinstance(teacher, str):
-            teacher = HFTeacher(teacher, dtype=dtype, trust_remote_code=trust_remote_code)
+            teacher = HFTeacher(teacher, dtype, trust_remote_code, attn_implementation)
         self._check_estimator(teacher, self.loss_fn, "loss")
         # Padding rows of an embedding (Qwen's are padded to a multiple of 128) are no tokens: both
         # distributions are over the tokenizer's vocabulary.

@@ -25,6 +25,7 @@ class SFTModule(CausalLMModule):
         dtype: str = "float32",
         trust_remote_code: bool = False,
         gradient_checkpointing: bool = False,
+        attn_implementation: str | None = None,
     ):
         super().__init__(
             model,
@@ -35,6 +36,7 @@ class SFTModule(CausalLMModule):
             trust_remote_code=trust_remote_code,
             gradient_checkpointing=gradient_checkpointing,
             role="model",
+            attn_implementation=attn_implementation,
         )
         self.save_hyperparameters(ignore=["lora", "optimizer", "lr_scheduler"])
         self.label_smoothing = label_smoothing

@@ -23,11 +23,17 @@ class HFTeacher(nn.Module, Teacher):
 
     kind = "HFTeacher"
 
-    def __init__(self, model: str, dtype: str = "float32", trust_remote_code: bool = False):
+    def __init__(
+        self,
+        model: str,
+        dtype: str = "float32",
+        trust_remote_code: bool = False,
+        attn_implementation: str | None = None,
+    ):
         super().__init__()
         self.path = model
         self.trust_remote_code = trust_remote_code
-        self.model = load_causal_lm(model, "teacher", dtype, trust_remote_code)
+        self.model = load_causal_lm(model, "teacher", dtype, trust_remote_code, attn_implementation)
         self.requires_grad_(False).eval()
         self.vocab_size: int | None = None
         self.temperature = 1.0

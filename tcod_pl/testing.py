@@ -49,13 +49,16 @@ def tiny_corpus() -> list[str]:
     return [" ".join(WORDS), *(w.capitalize() for w in WORDS), "You are an agent in a text world."]
 
 
-def make_tiny_models(root: str | Path, sizes: dict[str, str] | None = None, seed: int = 0) -> dict[str, Path]:
-    """Save one tokenizer with several random Qwen2 models, e.g. {"teacher": "micro", "student": "nano"}."""
+def make_tiny_models(
+    root: str | Path, sizes: dict[str, str] | None = None, seed: int = 0, architecture: str = "qwen2"
+) -> dict[str, Path]:
+    """Save one tokenizer with several random Qwen2 (or Qwen3) models, e.g.
+    {"teacher": "micro", "student": "nano"}."""
     sizes = sizes or {"teacher": "micro", "student": "nano"}
     tokenizer = build_tokenizer(tiny_corpus())
     root = Path(root)
     return {
-        name: save_tiny(root / name, tokenizer, size, seed + i)
+        name: save_tiny(root / name, tokenizer, size, seed + i, architecture)
         for i, (name, size) in enumerate(sizes.items())
     }
 

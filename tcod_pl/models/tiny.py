@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
-from transformers import PreTrainedTokenizerFast, Qwen2Config, Qwen2ForCausalLM
+from transformers import PreTrainedModel, PreTrainedTokenizerFast, Qwen2Config, Qwen2ForCausalLM
 
 # Qwen's chat markup, so that prompts look like a real Qwen2.5 instruct model's.
 CHAT_TEMPLATE = (
@@ -90,13 +90,45 @@ def build_tokenizer(
     return tokenizer
 
 
+ARCHITECTURES = ("qwen2", "qwen3")
+
+
 def build_model(
-    tokenizer: PreTrainedTokenizerFast, size: str = "tiny", max_positions: int = 8192
-) -> Qwen2ForCausalLM:
-    """A randomly initialised Qwen2 of a named size (see ``MODEL_SIZES``) for ``tokenizer``."""
+    tokenizer: PreTrainedTokenizerFast,
+    size: str = "tiny",
+    max_positions: int = 8192,
+    architecture: str = "qwen2",
+) -> PreTrainedModel:
+    """A randomly initialised Qwen2 (or Qwen3) of a named size (see ``MODEL_SIZES``) for ``tokenizer``.
+
+    The Qwen3 has what Qwen3 checkpoints have and Qwen2 lacks: RMS norms on queries and keys, no
+    attention biases, and a head size of its own (twice hidden / heads here, as Qwen3-4B's 128
+    is more than its 2560 / 32).
+    """
     if size not in MODEL_SIZES:
         raise ValueError(f"Unknown model size {size!r}; choose one of {sorted(MODEL_SIZES)}.")
+    if architecture not in ARCHITECTURES:
+        raise ValueError(f"Unknown architecture {architecture!r}; choose one of {ARCHITECTURES}.")
     hidden, layers, heads, kv_heads, inter = MODEL_SIZES[size]
+    if architecture == "qwen3":
+        from transformers import Qwen3Config, Qwen3ForCausalLM
+
+        config = Qwen3Config(
+            vocab_size=len(tokenizer),
+            hidden_size=hidden,
+            intermediate_size=inter,
+            num_hidden_layers=layers,
+            num_attention_heads=heads,
+            num_key_value_heads=kv_heads,
+            head_dim=2 * hidden // heads,
+            max_position_embeddings=max_positions,
+            tie_word_embeddings=True,
+            pad_token_id=tokenizer.pad_token_id,
+            eos_token_id=tokenizer.eos_token_id,
+            bos_token_id=None,
+            use_cache=True,
+        )
+        return Qwen3ForCausalLM(config)
     config = Qwen2Config(
         vocab_size=len(tokenizer),
         hidden_size=hidden,
@@ -119,12 +151,13 @@ def save_tiny(
     tokenizer: PreTrainedTokenizerFast,
     size: str = "tiny",
     seed: int = 0,
+    architecture: str = "qwen2",
 ) -> Path:
     """Build a model of ``size`` for ``tokenizer`` and save both to ``path`` (safetensors)."""
     import torch
 
     torch.manual_seed(seed)
-    model = build_model(tokenizer, size)
+    model = build_model(tokenizer, size, architecture=architecture)
     path = Path(path)
     path.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(path)

@@ -7,6 +7,8 @@ weights as a replicated one, and a sharded run resumed from its checkpoint must 
 """
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -69,3 +71,31 @@ def test_sharded_run_and_its_resume_equal_the_replicated_run(ddp, tiny_models, t
         for step in (1, 2):  # step 2's rollouts come from the resumed, re-gathered student
             name = f"train-step{step:04d}-rank{rank}.jsonl"
             assert tokens(root, name) == tokens(ddp, name), name
+
+
+def test_hybrid_sharding_equals_the_replicated_run(ddp, tiny_models, tmp_path):
+    """shard_size 1 on 2 ranks: a (replicate 2, shard 1) mesh, HSDP's layout on 2 nodes of 1."""
+    root = tmp_path / "hsdp"
+    hybrid = {**FSDP, "init_args": {"shard_size": 1}}
+    run(root, tiny_models, hybrid, epochs=2)
+    sharded, replicated = last(root), last(ddp)
+    for key, value in replicated["state_dict"].items():
+        torch.testing.assert_close(sharded["state_dict"][key], value, rtol=1e-5, atol=1e-6)
+    assert tokens(root, "train-step0002-rank1.jsonl") == tokens(ddp, "train-step0002-rank1.jsonl")
+
+
+def test_shard_size_that_does_not_divide_the_ranks_is_one_line(tiny_models, tmp_path):
+    root = tmp_path / "bad"
+    root.mkdir()
+    config = rollout_config(
+        root, tiny_models, strategy={**FSDP, "init_args": {"shard_size": 3}}, devices=2, max_epochs=1
+    )
+    out = subprocess.run(
+        [sys.executable, "-m", "tcod_pl.cli", "fit", "--config", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=root,
+    )
+    assert out.returncode == 2, out.stderr[-2000:]
+    assert "shard_size 3 must divide the 2 ranks" in out.stderr and "Traceback" not in out.stderr

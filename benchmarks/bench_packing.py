@@ -3,7 +3,10 @@
 Same 30-turn ScienceWorld-shaped episodes, same tiny student and teacher: tokens processed and
 wall time of student forward+backward plus teacher forward.
 
-    python benchmarks/bench_packing.py [--episodes 4] [--turns 30] [--repeats 3]
+``--template qwen3-strip``: under a Qwen3-style template that drops earlier turns' <think> blocks
+(not prefix-stable), token-level accumulation (one sample per episode) vs the per-turn layout.
+
+    python benchmarks/bench_packing.py [--episodes 4] [--turns 30] [--repeats 3] [--template qwen3-strip]
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import torch
 
 from tcod_pl.data.packing import ChatPacker, collate
 from tcod_pl.modules.distill import DistillationModule
-from tcod_pl.testing import make_tiny_models, synthetic_episode
+from tcod_pl.testing import QWEN3_STYLE_TEMPLATE, make_tiny_models, synthetic_episode
 
 
 def step_time(module: DistillationModule, batches: list[dict[str, torch.Tensor]], repeats: int) -> float:
@@ -42,18 +45,29 @@ def main() -> None:
     parser.add_argument("--micro-batch", type=int, default=8, help="per-turn samples per forward")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--size", default="micro")
+    parser.add_argument("--template", choices=["project", "qwen3-strip"], default="project")
     args = parser.parse_args()
     torch.manual_seed(0)
     with tempfile.TemporaryDirectory() as tmp:
         paths = make_tiny_models(tmp, {"teacher": args.size, "student": args.size})
         module = DistillationModule(str(paths["student"]), str(paths["teacher"]))
+        if args.template == "qwen3-strip":
+            module.tokenizer.chat_template = QWEN3_STYLE_TEMPLATE
         rng = random.Random(0)
         episodes = [
             synthetic_episode(rng, args.turns, obs_words=args.obs_words, think=True)
             for _ in range(args.episodes)
         ]
         pad = module.tokenizer.pad_token_id
-        packed = ChatPacker(module.tokenizer, mode="packed").pack_many(episodes)
+        packer = ChatPacker(module.tokenizer, mode="packed" if args.template == "project" else "tokens")
+        if args.template == "qwen3-strip":
+            eot = [module.tokenizer.eos_token_id]
+            for episode in episodes:  # as a policy returns them: generated ids, end of turn last
+                for turn in episode.turns:
+                    turn.response_ids = (
+                        module.tokenizer(turn.response, add_special_tokens=False)["input_ids"] + eot
+                    )
+        packed = packer.pack_many(episodes)
         per_turn = ChatPacker(module.tokenizer, mode="per_turn").pack_many(episodes)
         packed_batches = [collate(packed, pad)]
         mb = args.micro_batch
@@ -66,7 +80,8 @@ def main() -> None:
         t_packed = step_time(module, packed_batches, args.repeats)
         t_turns = step_time(module, turn_batches, args.repeats)
     print(
-        f"{args.episodes} episodes x {args.turns} turns, {sup_packed} supervised tokens, model '{args.size}'"
+        f"{args.episodes} episodes x {args.turns} turns, {sup_packed} supervised tokens, model '{args.size}', "
+        f"template {args.template} (packing {packer.mode})"
     )
     print(f"{'layout':<22}{'samples':>9}{'tokens':>10}{'step s':>10}")
     print(f"{'packed (1/episode)':<22}{len(packed):>9}{tok_packed:>10}{t_packed:>10.2f}")

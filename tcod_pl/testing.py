@@ -27,6 +27,28 @@ WORDS = (
 ).split()
 
 
+# Qwen3's rule, written out: an assistant turn before the last user message loses its <think>
+# block; the turn after the last user message keeps it (not prefix-stable).
+QWEN3_STYLE_TEMPLATE = (
+    "{% set ns = namespace(last_user=-1) %}"
+    "{% for m in messages %}{% if m['role'] == 'user' %}{% set ns.last_user = loop.index0 %}{% endif %}"
+    "{% endfor %}"
+    "{% for m in messages %}"
+    "{% if m['role'] == 'assistant' %}"
+    "{% set content = m['content'] %}{% set reasoning = '' %}"
+    "{% if '</think>' in content %}"
+    "{% set reasoning = content.split('</think>')[0].split('<think>')[-1].strip('\\n') %}"
+    "{% set content = content.split('</think>')[-1].lstrip('\\n') %}"
+    "{% endif %}"
+    "{% if loop.index0 > ns.last_user and reasoning %}"
+    "{{ '<|im_start|>assistant\\n<think>' + reasoning + '</think>' + content + '<|im_end|>\\n' }}"
+    "{% else %}{{ '<|im_start|>assistant\\n' + content + '<|im_end|>\\n' }}{% endif %}"
+    "{% else %}{{ '<|im_start|>' + m['role'] + '\\n' + m['content'] + '<|im_end|>\\n' }}{% endif %}"
+    "{% endfor %}"
+    "{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}"
+)
+
+
 def synthetic_text(rng: random.Random, n_words: int) -> str:
     return " ".join(rng.choice(WORDS) for _ in range(n_words)).capitalize() + "."
 

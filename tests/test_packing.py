@@ -8,7 +8,7 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from tcod_pl.data.episode import Episode, Turn
 from tcod_pl.data.packing import ChatPacker, collate
-from tcod_pl.testing import synthetic_episode
+from tcod_pl.testing import QWEN3_STYLE_TEMPLATE, synthetic_episode
 
 # A template that drops earlier <think> blocks (as Qwen3's does): not prefix-stable.
 STRIPPING_TEMPLATE = (
@@ -85,28 +85,6 @@ def test_generated_ids_and_behaviour_logprobs_are_kept(student):
     assert sum(s.loss_mask) == len(ids)  # the replayed second turn is context only
     # end-of-turn token is not duplicated after a response that generated it
     assert s.input_ids[start + len(ids)] != tok.eos_token_id
-
-
-# Qwen3's rule, written out: an assistant turn before the last user message loses its <think>
-# block; the turn after the last user message keeps it (not prefix-stable).
-QWEN3_STYLE_TEMPLATE = (
-    "{% set ns = namespace(last_user=-1) %}"
-    "{% for m in messages %}{% if m['role'] == 'user' %}{% set ns.last_user = loop.index0 %}{% endif %}"
-    "{% endfor %}"
-    "{% for m in messages %}"
-    "{% if m['role'] == 'assistant' %}"
-    "{% set content = m['content'] %}{% set reasoning = '' %}"
-    "{% if '</think>' in content %}"
-    "{% set reasoning = content.split('</think>')[0].split('<think>')[-1].strip('\\n') %}"
-    "{% set content = content.split('</think>')[-1].lstrip('\\n') %}"
-    "{% endif %}"
-    "{% if loop.index0 > ns.last_user and reasoning %}"
-    "{{ '<|im_start|>assistant\\n<think>' + reasoning + '</think>' + content + '<|im_end|>\\n' }}"
-    "{% else %}{{ '<|im_start|>assistant\\n' + content + '<|im_end|>\\n' }}{% endif %}"
-    "{% else %}{{ '<|im_start|>' + m['role'] + '\\n' + m['content'] + '<|im_end|>\\n' }}{% endif %}"
-    "{% endfor %}"
-    "{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}"
-)
 
 
 @pytest.fixture(scope="module")

@@ -14,8 +14,10 @@ from pathlib import Path
 import pytest
 import torch
 import yaml
-from test_rollout_cli import cli, rollout_config
+from test_rollout_cli import cli, rollout_config, scalars
 from transformers import AutoModelForCausalLM
+
+from tcod_pl.data.episode import load_episodes
 
 FSDP = {"class_path": "tcod_pl.strategies.FSDP2Strategy"}
 
@@ -99,3 +101,30 @@ def test_shard_size_that_does_not_divide_the_ranks_is_one_line(tiny_models, tmp_
     )
     assert out.returncode == 2, out.stderr[-2000:]
     assert "shard_size 3 must divide the 2 ranks" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_uneven_evaluation_shards_neither_hang_nor_count_twice(tiny_models, tmp_path):
+    """3 validation episodes on 2 ranks (2 and 1), one per batch: under FSDP2 every forward is a
+    collective, so the short rank adds a filler; the panel's figures are the 3 episodes' own."""
+    config = rollout_config(tmp_path, tiny_models, strategy=FSDP, devices=2, max_epochs=1)
+    cfg = yaml.safe_load(config.read_text())
+    cfg["data"]["init_args"].update(val_episodes=3, batch_size=1)
+    config.write_text(yaml.safe_dump(cfg))
+    out = subprocess.run(
+        [sys.executable, "-m", "tcod_pl.cli", "fit", "--config", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=400,
+        cwd=tmp_path,  # a hang fails, not stalls CI
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    episodes = [
+        e
+        for rank in (0, 1)
+        for path in (tmp_path / "episodes").glob(f"val-*-rank{rank}.jsonl")
+        for e in load_episodes(path)
+    ]
+    assert len(episodes) == 3
+    values = scalars(next((tmp_path / "runs" / "sw").iterdir()))
+    assert values["val/rounds"] == [pytest.approx(sum(e.rounds for e in episodes) / 3)]
+    assert values["val/score"] == [pytest.approx(sum(e.score for e in episodes) / 3)]

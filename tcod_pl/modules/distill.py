@@ -267,8 +267,13 @@ class DistillationModule(CausalLMModule):
         return {"loss": scored.loss, OUTPUT_KEY: stats}
 
     def _eval_step(self, stage: str, batch: dict[str, torch.Tensor]) -> None:
+        if "filler" in batch:  # keeps a sharded student's forwards in step across ranks; no metrics
+            self.score(batch)
+            return
         self.update_outcomes(stage, batch)
         if not batch["loss_mask"].any():
+            if is_sharded(self.student):  # the other ranks' forwards gather the same units
+                self.score(batch)
             return
         scored = self.score(batch)
         stats = self.kl_stats(scored)

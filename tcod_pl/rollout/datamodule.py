@@ -217,7 +217,10 @@ class RolloutDataModule(pl.LightningDataModule):
         return self.batch_unit == "episodes"
 
     def num_batches(self, stage: str) -> int:
-        episodes = self.episodes_per_step if stage == "train" else len(self.eval_tasks(stage))
+        # Evaluation: the largest shard's count (shards differ by one episode; a shorter one is
+        # topped up with fillers, so that every rank runs the same number of steps).
+        world = self.trainer.world_size if self.trainer is not None else 1
+        episodes = self.episodes_per_step if stage == "train" else -(-len(self.eval_panel(stage)) // world)
         if self.batch_unit == "turns":  # an upper bound: every episode at its turn cap
             cap = self.max_turns if stage == "train" else self.eval_max_turns
             return -(-episodes * cap // self.batch_size)
@@ -236,13 +239,15 @@ class RolloutDataModule(pl.LightningDataModule):
             batches = [
                 collate(c, pad) for c in turn_batches(samples, self.batch_size, split=stage == "train")
             ]
-            if stage == "train":
-                batches += self.fillers(batches)
-            yield from batches
         else:
-            yield from self._batches(samples, len(episodes))
+            batches = list(self._batches(samples, len(episodes)))
+        if self.batch_unit == "turns" or stage != "train":
+            batches += self.fillers(batches, samples)
+        yield from batches
 
-    def fillers(self, batches: list[dict[str, torch.Tensor]]) -> list[dict[str, torch.Tensor]]:
+    def fillers(
+        self, batches: list[dict[str, torch.Tensor]], samples: list[PackedSample] | None = None
+    ) -> list[dict[str, torch.Tensor]]:
         """Zero-weight batches that bring this rank to the largest batch count of all ranks.
 
         Under ``batch_unit: turns`` each rank's rollouts give their own number of batches; ranks
@@ -250,13 +255,27 @@ class RolloutDataModule(pl.LightningDataModule):
         (and disagree on the weights). A filler is a copy of one of this rank's batches marked
         ``filler``: the module scores it (so every parameter joins the collective calls) and
         multiplies its loss by 0, so it adds nothing to the update and nothing to the metrics.
+        Evaluation gets them too, under either unit: a rank's shard of the panel may hold more
+        episodes than another's, and a sharded student's every forward is a collective.
         """
-        if self.trainer is None or self.trainer.world_size <= 1 or not batches:
+        if self.trainer is None or self.trainer.world_size <= 1:
             return []
-        strategy = self.trainer.strategy
+        strategy = self.trainer.strategy  # every rank joins the count, even one with no batch
         count = torch.tensor(len(batches), device=strategy.root_device)
         most = int(strategy.reduce(count, reduce_op="max"))
-        template = {**batches[-1], "filler": torch.ones(1, dtype=torch.bool)}
+        if most == len(batches):
+            return []
+        if batches:
+            template = batches[-1]
+        elif samples:  # no supervised turn on this rank: any packed sample scores like one
+            template = collate(samples[:1], self.packer.tokenizer.pad_token_id)
+        else:
+            raise ConfigError(
+                f"rank {self.trainer.global_rank} has no episode to score while others have "
+                f"{most} batches: give every rank episodes (data.val_episodes / test_episodes >= "
+                f"{self.trainer.world_size}, the number of ranks)"
+            )
+        template = {**template, "filler": torch.ones(1, dtype=torch.bool)}
         template["episode_first"] = torch.zeros_like(template["episode_first"])
         return [template] * (most - len(batches))
 
@@ -357,13 +376,15 @@ class RolloutDataModule(pl.LightningDataModule):
             return rng.sample(pool, self.episodes_per_step)
         return [rng.choice(pool) for _ in range(self.episodes_per_step)]
 
-    def eval_tasks(self, stage: str) -> list[TaskSpec]:
-        """A deterministic panel that cycles through task types, sharded over ranks."""
-        tasks = self._tasks[self.splits[stage]]
-        interleaved = interleave_by_name(tasks)
+    def eval_panel(self, stage: str) -> list[TaskSpec]:
+        """A deterministic panel that cycles through task types (all ranks' episodes)."""
+        interleaved = interleave_by_name(self._tasks[self.splits[stage]])
         limit = self.eval_episodes[stage]
-        panel = interleaved if limit is None else interleaved[:limit]
-        return panel[self.trainer.global_rank :: self.trainer.world_size]
+        return interleaved if limit is None else interleaved[:limit]
+
+    def eval_tasks(self, stage: str) -> list[TaskSpec]:
+        """This rank's shard of the panel."""
+        return self.eval_panel(stage)[self.trainer.global_rank :: self.trainer.world_size]
 
     def experts(self, tasks: list[TaskSpec]) -> list[list[str] | None]:
         missing = list(dict.fromkeys(t for t in tasks if t not in self._experts))

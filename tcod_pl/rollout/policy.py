@@ -121,6 +121,10 @@ class HFPolicy(Policy):
                     attention_mask=mask.to(device),
                     generation_config=self.generation_config(temperature, top_p),
                     tokenizer=tok,
+                    # Not in step with other ranks: a sharded student is gathered for the whole
+                    # rollout (tcod_pl.models.sharding.gathered), so a forward needs no collective,
+                    # and ranks generate different numbers of tokens.
+                    synced_gpus=False,
                 )
         finally:
             hook.remove()

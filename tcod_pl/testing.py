@@ -71,6 +71,28 @@ def tiny_corpus() -> list[str]:
     return [" ".join(WORDS), *(w.capitalize() for w in WORDS), "You are an agent in a text world."]
 
 
+def behaviour_logprob_gap(model, tokenizer, episodes: list[Episode]) -> tuple[float, int]:
+    """Largest |recorded behaviour log-prob - the model's teacher-forced log-prob| over the
+    episodes' packed samples, and how many tokens were compared."""
+    import torch
+    import torch.nn.functional as F
+
+    from tcod_pl.data.packing import ChatPacker
+
+    worst, n = 0.0, 0
+    for sample in ChatPacker(tokenizer).pack_many(episodes):
+        lp = torch.tensor(sample.behaviour_logprobs)[1:]
+        known = ~torch.isnan(lp)
+        ids = torch.tensor(sample.input_ids)
+        with torch.no_grad():
+            logits = model(input_ids=ids[None]).logits[0, :-1].float()
+        ref = F.log_softmax(logits, -1).gather(-1, ids[1:, None])[:, 0]
+        if known.any():
+            worst = max(worst, (lp[known] - ref[known]).abs().max().item())
+        n += int(known.sum())
+    return worst, n
+
+
 def make_tiny_models(
     root: str | Path, sizes: dict[str, str] | None = None, seed: int = 0, architecture: str = "qwen2"
 ) -> dict[str, Path]:

@@ -6,14 +6,12 @@ import importlib.util
 
 import pytest
 import torch
-import torch.nn.functional as F
 import yaml
 from test_rollout_cli import cli, rollout_config, scalars
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from tcod_pl.data.episode import load_episodes
-from tcod_pl.data.packing import ChatPacker
-from tcod_pl.testing import make_tiny_models
+from tcod_pl.testing import behaviour_logprob_gap, make_tiny_models
 
 
 @pytest.fixture(scope="module")
@@ -24,19 +22,6 @@ def qwen3(tmp_path_factory):
         config.model_type == "qwen3" and config.head_dim != config.hidden_size // config.num_attention_heads
     )
     return models
-
-
-def worst_gap(model, tokenizer, episodes) -> tuple[float, int]:
-    worst, n = 0.0, 0
-    for sample in ChatPacker(tokenizer).pack_many(episodes):
-        lp = torch.tensor(sample.behaviour_logprobs)
-        known = ~torch.isnan(lp)
-        with torch.no_grad():
-            logits = model(input_ids=torch.tensor([sample.input_ids])).logits[0].float()
-        ref = F.log_softmax(logits[:-1], -1).gather(-1, torch.tensor(sample.input_ids[1:])[:, None])[:, 0]
-        worst = max(worst, (lp[1:][known[1:]] - ref[known[1:]]).abs().max().item())
-        n += int(known[1:].sum())
-    return worst, n
 
 
 POLICIES = {
@@ -63,7 +48,7 @@ def test_qwen3_pair_trains_two_steps(policy, qwen3, tmp_path):
     assert len(values["train/loss"]) == 2 and all(torch.isfinite(torch.tensor(values["train/loss"])))
     tokenizer = AutoTokenizer.from_pretrained(qwen3["student"])
     initial = AutoModelForCausalLM.from_pretrained(qwen3["student"]).eval()
-    worst, n = worst_gap(
+    worst, n = behaviour_logprob_gap(
         initial, tokenizer, load_episodes(tmp_path / "episodes" / "train-step0001-rank0.jsonl")
     )
     assert n > 0 and worst <= 1e-4, worst  # step 1's rollouts: the initial student's log-probs

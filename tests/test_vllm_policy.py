@@ -22,6 +22,7 @@ from tcod_pl.envs import EnvPool, ScienceWorldConfig
 from tcod_pl.rollout.policy import HFPolicy
 from tcod_pl.rollout.prompting import AgentPrompt
 from tcod_pl.rollout.vllm_policy import VLLMPolicy, merged_weights
+from tcod_pl.testing import behaviour_logprob_gap
 
 pytestmark = pytest.mark.skipif(
     importlib.util.find_spec("vllm") is None,
@@ -415,29 +416,16 @@ def test_two_ranks_each_roll_out_from_their_own_synced_engine(strategy, tiny_mod
     state = {k[len("student.") :]: v for k, v in ckpt["state_dict"].items() if k.startswith("student.")}
     trained.load_state_dict(state, strict=False)
     assert not torch.equal(trained.model.embed_tokens.weight, initial.model.embed_tokens.weight)
-    packer = ChatPacker(tok)
-
-    def gap(model, episodes) -> tuple[float, int]:
-        worst, n = 0.0, 0
-        for sample in packer.pack_many(episodes):
-            lp = torch.tensor(sample.behaviour_logprobs)
-            known = ~torch.isnan(lp)
-            with torch.no_grad():
-                logits = model(input_ids=torch.tensor([sample.input_ids])).logits[0].float()
-            ref = F.log_softmax(logits[:-1], -1).gather(-1, torch.tensor(sample.input_ids[1:])[:, None])[:, 0]
-            worst = max(worst, (lp[1:][known[1:]] - ref[known[1:]]).abs().max().item())
-            n += int(known.sum())
-        return worst, n
 
     tasks = set()
     for rank in (0, 1):
         train = load_episodes(tmp_path / "episodes" / f"train-step0001-rank{rank}.jsonl")
         val = load_episodes(tmp_path / "episodes" / f"val-step0001-rank{rank}.jsonl")
         tasks |= {json.dumps(e.task, sort_keys=True) for e in val}
-        assert gap(initial, train)[0] <= 1e-4  # synced at the first bind
-        worst, n = gap(trained, val)
+        assert behaviour_logprob_gap(initial, tok, train)[0] <= 1e-4  # synced at the first bind
+        worst, n = behaviour_logprob_gap(trained, tok, val)
         assert n > 0 and worst <= 1e-4, (rank, worst)  # re-synced after the optimizer step
-        assert gap(initial, val)[0] > 1e-2  # ... and not the stale initial weights
+        assert behaviour_logprob_gap(initial, tok, val)[0] > 1e-2  # ... and not the stale initial weights
     assert len(tasks) == 4  # each rank rolled out its own shard of the panel
     sync = scalars(run)["rollout/weight_sync_s"]
     assert len(sync) == 1 and sync[0] > 0

@@ -110,26 +110,7 @@ def build_model(
     if architecture not in ARCHITECTURES:
         raise ValueError(f"Unknown architecture {architecture!r}; choose one of {ARCHITECTURES}.")
     hidden, layers, heads, kv_heads, inter = MODEL_SIZES[size]
-    if architecture == "qwen3":
-        from transformers import Qwen3Config, Qwen3ForCausalLM
-
-        config = Qwen3Config(
-            vocab_size=len(tokenizer),
-            hidden_size=hidden,
-            intermediate_size=inter,
-            num_hidden_layers=layers,
-            num_attention_heads=heads,
-            num_key_value_heads=kv_heads,
-            head_dim=2 * hidden // heads,
-            max_position_embeddings=max_positions,
-            tie_word_embeddings=True,
-            pad_token_id=tokenizer.pad_token_id,
-            eos_token_id=tokenizer.eos_token_id,
-            bos_token_id=None,
-            use_cache=True,
-        )
-        return Qwen3ForCausalLM(config)
-    config = Qwen2Config(
+    fields = dict(
         vocab_size=len(tokenizer),
         hidden_size=hidden,
         intermediate_size=inter,
@@ -143,7 +124,11 @@ def build_model(
         bos_token_id=None,
         use_cache=True,
     )
-    return Qwen2ForCausalLM(config)
+    if architecture == "qwen3":
+        from transformers import Qwen3Config, Qwen3ForCausalLM
+
+        return Qwen3ForCausalLM(Qwen3Config(**fields, head_dim=2 * hidden // heads))
+    return Qwen2ForCausalLM(Qwen2Config(**fields))
 
 
 def save_tiny(
